@@ -5,3 +5,16 @@
 
 pub mod nodeset;
 pub mod ssh_config;
+
+use ssh_config::HostOptions;
+
+/// One host to run on, fully resolved: everything the executor needs to
+/// connect, with ssh_config and inventory already merged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    /// The name the user knows the host by; every report line is keyed on it.
+    pub alias: String,
+    /// The connection options, exactly as `ssh -G alias` would compute them
+    /// (inventory values applied like `-o` options).
+    pub options: HostOptions,
+}
