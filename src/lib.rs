@@ -15,6 +15,12 @@
 //!   command. It never prints: everything it learns becomes an [`event::Event`].
 //! * [`report`] turns the event stream into what the user sees.
 
+pub mod app;
+pub mod cli;
+pub mod error;
 pub mod event;
+pub mod exec;
 pub mod known_hosts;
+pub mod report;
+pub mod settings;
 pub mod target;

@@ -1,0 +1,167 @@
+//! Command-line arguments (clap derive). Only parsing lives here; what the
+//! flags mean is decided in `settings`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0    every host ran the command and it exited 0
+  1    every host was reached, but the command failed or timed out on some
+  2    some host was not reached (unreachable, host key, authentication)
+  3    usage or configuration error: nothing was run
+  130  interrupted (Ctrl-C)";
+
+/// Run commands on many hosts over SSH at once, honouring ssh_config,
+/// known_hosts and ssh-agent.
+#[derive(Debug, Parser)]
+#[command(name = "fleet", version, after_help = EXIT_CODES, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags that work before or after the subcommand.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// ssh_config file to read instead of ~/.ssh/config (as ssh -F).
+    #[arg(short = 'F', long = "config", global = true, value_name = "FILE")]
+    pub ssh_config: Option<PathBuf>,
+
+    /// Inventory file (TOML); repeatable. Default: ./fleet.toml and
+    /// ~/.config/fleet/inventory.toml, when present.
+    #[arg(short = 'i', long = "inventory", global = true, value_name = "FILE")]
+    pub inventories: Vec<PathBuf>,
+
+    /// An ssh_config option for every host, as ssh -o (it wins over the files),
+    /// e.g. -o StrictHostKeyChecking=accept-new.
+    #[arg(short = 'o', long = "option", global = true, value_name = "KEY=VALUE")]
+    pub options: Vec<String>,
+
+    /// Accept any host key without checking known_hosts. Dangerous: it
+    /// allows man-in-the-middle attacks.
+    #[arg(long, global = true)]
+    pub insecure_ignore_host_keys: bool,
+
+    /// When to color output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Color when the output is a terminal and NO_COLOR is not set.
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a command on every selected host.
+    Run(RunArgs),
+    /// Show what selectors resolve to, without connecting.
+    Ls(LsArgs),
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Which hosts: one comma-separated argument plus exclusions.
+#[derive(Debug, Args)]
+pub struct Selection {
+    /// Hosts: globs over ssh_config aliases and inventory hosts (web-*),
+    /// @group, ranges (web-[01-20]), !exclusions, comma-separated.
+    #[arg(value_name = "SELECTORS")]
+    pub selectors: String,
+
+    /// Leave out hosts matching this selector; repeatable.
+    #[arg(short = 'x', long, value_name = "SELECTOR")]
+    pub exclude: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+
+    /// The command, run by each host's login shell as ssh runs it (the words
+    /// are joined with spaces).
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+
+    /// How many hosts to work on at once [default: 64].
+    #[arg(short = 'p', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub parallel: Option<u32>,
+
+    /// Time allowed to connect and log in [default: ConnectTimeout, else 10s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub connect_timeout: Option<Duration>,
+
+    /// Time allowed for the command on each host, once logged in.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+
+    /// Send fleet's standard input to the command on every host.
+    #[arg(long)]
+    pub stdin: bool,
+
+    /// Write JSON Lines on stdout: one object per output line, one per host
+    /// result, and a final summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+}
+
+/// `10`, `10s`, `1m30s`, `500ms`: a bare number is seconds, as in ssh_config.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Ok(Duration::from_secs(seconds));
+    }
+    humantime::parse_duration(text).map_err(|e| format!("{e} (try 10, 10s or 1m30s)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_work_after_the_subcommand() {
+        let cli = Cli::try_parse_from(["fleet", "run", "web-*", "-F", "cfg", "--", "hostname"]).unwrap();
+        assert_eq!(cli.global.ssh_config, Some(PathBuf::from("cfg")));
+        let Command::Run(run) = cli.command else { panic!("not run") };
+        assert_eq!(run.command, ["hostname"]);
+    }
+
+    #[test]
+    fn words_after_the_command_belong_to_it() {
+        let cli = Cli::try_parse_from(["fleet", "-F", "cfg", "run", "-p", "8", "web-*", "ls", "-la", "-p"]).unwrap();
+        let Command::Run(run) = cli.command else { panic!("not run") };
+        assert_eq!(run.parallel, Some(8));
+        assert_eq!(run.command, ["ls", "-la", "-p"]);
+    }
+
+    #[test]
+    fn durations_accept_seconds_and_units() {
+        assert_eq!(parse_duration("10"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert!(parse_duration("soon").is_err());
+    }
+}

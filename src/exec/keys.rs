@@ -1,0 +1,192 @@
+//! Client identities: private key files, ssh-agent keys, and passphrases.
+//!
+//! Every key file a run may need is read once, before the first connection,
+//! so an encrypted key costs one prompt and one decryption per run (not one
+//! per host), and a missing or world-readable key stops the run before it
+//! touches any host. Passphrases are dropped (and zeroed) as soon as the key
+//! is decrypted; they are never stored.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use russh::keys::agent::client::AgentClient;
+use russh::keys::agent::AgentIdentity;
+use russh::keys::ssh_key::{PrivateKey, PublicKey};
+use zeroize::Zeroizing;
+
+use crate::error::SetupError;
+
+/// OpenSSH's default identity files, in the order it tries them, for hosts
+/// with no IdentityFile. Security-key (`_sk`) and DSA keys are left out:
+/// fleet cannot sign with them.
+const DEFAULT_IDENTITIES: [&str; 3] = [".ssh/id_rsa", ".ssh/id_ecdsa", ".ssh/id_ed25519"];
+
+/// How many times a wrong passphrase may be entered, as OpenSSH's
+/// NumberOfPasswordPrompts default.
+const PASSPHRASE_TRIES: usize = 3;
+
+/// A key file that was read (and decrypted when needed).
+#[derive(Debug)]
+pub struct KeyFile {
+    pub public: PublicKey,
+    /// `None` when the file is encrypted but the agent holds the same key:
+    /// then the agent signs and no passphrase is asked.
+    pub private: Option<Arc<PrivateKey>>,
+}
+
+/// Where the agent for a host lives, from IdentityAgent / SSH_AUTH_SOCK.
+pub fn agent_socket(identity_agent: Option<&str>) -> Option<PathBuf> {
+    match identity_agent {
+        Some(v) if v.eq_ignore_ascii_case("none") => None,
+        Some("SSH_AUTH_SOCK") | None => std::env::var_os("SSH_AUTH_SOCK")
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from),
+        Some(path) => Some(PathBuf::from(path)),
+    }
+}
+
+/// The identity files a host uses: its explicit IdentityFiles, or the
+/// default ones that exist.
+pub fn identity_paths(explicit: &[PathBuf], home: &Path) -> Vec<PathBuf> {
+    if !explicit.is_empty() {
+        return explicit.to_vec();
+    }
+    DEFAULT_IDENTITIES.iter().map(|p| home.join(p)).filter(|p| p.exists()).collect()
+}
+
+/// Lists the keys an agent holds; an agent that can't be reached simply
+/// holds nothing (OpenSSH carries on without it too).
+pub async fn agent_keys(socket: &Path) -> Vec<PublicKey> {
+    let Ok(mut agent) = AgentClient::connect_uds(socket).await else {
+        return Vec::new();
+    };
+    let identities = agent.request_identities().await.unwrap_or_default();
+    identities
+        .into_iter()
+        .filter_map(|id| match id {
+            AgentIdentity::PublicKey { key, .. } => Some(key),
+            AgentIdentity::Certificate { .. } => None,
+        })
+        .collect()
+}
+
+/// Reads every file in `paths` once. `agent_has` tells whether some agent
+/// already holds a public key, in which case an encrypted file needs no
+/// passphrase.
+pub fn load_all(
+    paths: impl IntoIterator<Item = PathBuf>,
+    agent_has: impl Fn(&PublicKey) -> bool,
+) -> Result<HashMap<PathBuf, Arc<KeyFile>>, SetupError> {
+    let mut loaded = HashMap::new();
+    for path in paths {
+        if loaded.contains_key(&path) {
+            continue;
+        }
+        let key = load(&path, &agent_has)?;
+        loaded.insert(path, Arc::new(key));
+    }
+    Ok(loaded)
+}
+
+fn load(path: &Path, agent_has: &impl Fn(&PublicKey) -> bool) -> Result<KeyFile, SetupError> {
+    let key_error = |reason: String| SetupError::Key { path: path.to_path_buf(), reason };
+    check_permissions(path)?;
+    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| key_error(e.to_string()))?);
+    match russh::keys::decode_secret_key(&text, None) {
+        Ok(key) => Ok(KeyFile { public: key.public_key().clone(), private: Some(Arc::new(key)) }),
+        Err(russh::keys::Error::KeyIsEncrypted) => {
+            let public = encrypted_public_key(path, &text);
+            if let Some(public) = public.filter(|k| agent_has(k)) {
+                return Ok(KeyFile { public, private: None });
+            }
+            let key = decrypt(path, &text)?;
+            Ok(KeyFile { public: key.public_key().clone(), private: Some(Arc::new(key)) })
+        }
+        Err(e) => Err(key_error(format!("not a private key fleet can read ({e})"))),
+    }
+}
+
+/// Refuses a private key that group or others can read, as OpenSSH does.
+fn check_permissions(path: &Path) -> Result<(), SetupError> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(path).map_err(|e| SetupError::Key {
+        path: path.to_path_buf(),
+        reason: if e.kind() == std::io::ErrorKind::NotFound {
+            "no such identity file; check the IdentityFile path".to_string()
+        } else {
+            e.to_string()
+        },
+    })?;
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(SetupError::Key {
+            path: path.to_path_buf(),
+            reason: format!(
+                "permissions {mode:04o} are too open: a private key must not be readable by others; run chmod 600 {}",
+                path.display()
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The public half of an encrypted key without decrypting it: OpenSSH's
+/// format stores it in the clear; for older formats use the `.pub` beside it.
+fn encrypted_public_key(path: &Path, text: &str) -> Option<PublicKey> {
+    if let Ok(key) = PrivateKey::from_openssh(text) {
+        return Some(key.public_key().clone());
+    }
+    let mut pub_path = path.as_os_str().to_owned();
+    pub_path.push(".pub");
+    russh::keys::load_public_key(PathBuf::from(pub_path)).ok()
+}
+
+fn decrypt(path: &Path, text: &str) -> Result<PrivateKey, SetupError> {
+    let prompt = format!("Enter passphrase for key '{}': ", path.display());
+    for _ in 0..PASSPHRASE_TRIES {
+        let passphrase = ask_passphrase(&prompt).map_err(|reason| SetupError::Key { path: path.to_path_buf(), reason })?;
+        match russh::keys::decode_secret_key(text, Some(&passphrase)) {
+            Ok(key) => return Ok(key),
+            Err(_) if !passphrase.is_empty() => eprintln!("fleet: wrong passphrase for {}", path.display()),
+            Err(_) => break,
+        }
+    }
+    Err(SetupError::Key { path: path.to_path_buf(), reason: "could not decrypt it: wrong passphrase".into() })
+}
+
+/// Asks for a passphrase the way OpenSSH does: through `SSH_ASKPASS` when
+/// `SSH_ASKPASS_REQUIRE` is `force` (or `prefer`), or when there is no
+/// terminal but a display; otherwise on the terminal.
+fn ask_passphrase(prompt: &str) -> Result<Zeroizing<String>, String> {
+    let askpass = std::env::var_os("SSH_ASKPASS").filter(|s| !s.is_empty());
+    let require = std::env::var("SSH_ASKPASS_REQUIRE").unwrap_or_default();
+    let has_display = std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    let has_tty = std::io::stdin().is_terminal() || std::fs::File::open("/dev/tty").is_ok();
+    let use_askpass = match require.as_str() {
+        "force" | "prefer" => askpass.is_some(),
+        "never" => false,
+        _ => askpass.is_some() && has_display && !has_tty,
+    };
+    if use_askpass {
+        let program = askpass.unwrap_or_default();
+        let output = Command::new(&program)
+            .arg(prompt)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|e| format!("could not run SSH_ASKPASS {}: {e}", Path::new(&program).display()))?;
+        if !output.status.success() {
+            return Err("passphrase entry was cancelled".into());
+        }
+        let mut text = Zeroizing::new(String::from_utf8_lossy(&output.stdout).into_owned());
+        let trimmed_len = text.trim_end_matches(['\n', '\r']).len();
+        text.truncate(trimmed_len);
+        return Ok(text);
+    }
+    if !has_tty {
+        return Err("it is encrypted and there is no terminal to ask for its passphrase; add it to ssh-agent, or set SSH_ASKPASS with SSH_ASKPASS_REQUIRE=force".into());
+    }
+    rpassword::prompt_password(prompt).map(Zeroizing::new).map_err(|e| format!("could not read the passphrase: {e}"))
+}

@@ -1,0 +1,168 @@
+//! One SSH connection: TCP with a timeout, the handshake with strict host
+//! key checking, then public key authentication.
+//!
+//! Every failure becomes an [`Outcome`] naming its cause, so a host that is
+//! down, lies about its key or refuses our keys is a line in the summary,
+//! never an abort of the run.
+
+use std::io;
+use std::sync::{Arc, Mutex};
+
+use russh::client::{self, AuthResult, Handle};
+use russh::keys::agent::client::AgentClient;
+use russh::keys::ssh_key::PublicKey;
+use russh::keys::PrivateKeyWithHashAlg;
+use tokio::net::TcpStream;
+
+use super::hostkey::HostKeyCheck;
+use super::keys::KeyFile;
+use super::HostPlan;
+use crate::event::{Outcome, Status};
+
+/// An authenticated connection, ready for channels.
+pub type Session = Handle<HostKeyCheck>;
+
+/// Connects and authenticates, all within the plan's connect timeout (as
+/// OpenSSH applies ConnectTimeout to the whole login, not just the TCP
+/// connect): a tarpit costs that timeout and nothing more.
+pub async fn open(plan: &HostPlan) -> Result<Session, Outcome> {
+    match tokio::time::timeout(plan.connect_timeout, login(plan)).await {
+        Ok(result) => result,
+        Err(_) => Err(Outcome::failure(Status::Unreachable, "connection timed out")),
+    }
+}
+
+async fn login(plan: &HostPlan) -> Result<Session, Outcome> {
+    let stream = connect_tcp(&plan.hostname, plan.port).await?;
+    let refusal = Arc::new(Mutex::new(None));
+    let handler = HostKeyCheck {
+        known: plan.known_hosts.clone(),
+        host: plan.host_id.clone(),
+        policy: plan.unknown_key_policy.clone(),
+        learn_lock: plan.learn_lock.clone(),
+        refusal: refusal.clone(),
+    };
+    let mut session = match client::connect_stream(plan.ssh_config.clone(), stream, handler).await {
+        Ok(session) => session,
+        Err(e) => {
+            let refused = refusal.lock().unwrap_or_else(|p| p.into_inner()).take();
+            return Err(refused.unwrap_or_else(|| handshake_failure(&e)));
+        }
+    };
+    authenticate(&mut session, plan).await?;
+    Ok(session)
+}
+
+async fn connect_tcp(host: &str, port: u16) -> Result<TcpStream, Outcome> {
+    let addrs: Vec<_> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|_| Outcome::failure(Status::Unreachable, format!("could not resolve hostname {host}")))?
+        .collect();
+    let mut last_error = None;
+    for addr in addrs {
+        match TcpStream::connect(addr).await {
+            Ok(stream) => {
+                // Small request/response packets: Nagle would only add latency.
+                let _ = stream.set_nodelay(true);
+                return Ok(stream);
+            }
+            Err(e) => last_error = Some(e),
+        }
+    }
+    Err(match last_error {
+        Some(e) => Outcome::failure(Status::Unreachable, describe_io(&e)),
+        None => Outcome::failure(Status::Unreachable, format!("could not resolve hostname {host}")),
+    })
+}
+
+/// OpenSSH's wording for the usual socket errors, without the errno noise.
+fn describe_io(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::ConnectionRefused => "connection refused".into(),
+        io::ErrorKind::TimedOut => "connection timed out".into(),
+        io::ErrorKind::HostUnreachable => "no route to host".into(),
+        io::ErrorKind::NetworkUnreachable => "network is unreachable".into(),
+        io::ErrorKind::ConnectionReset => "connection reset by peer".into(),
+        _ => e.to_string(),
+    }
+}
+
+fn handshake_failure(e: &russh::Error) -> Outcome {
+    match e {
+        russh::Error::IO(io) => Outcome::failure(Status::Unreachable, describe_io(io)),
+        russh::Error::Disconnect | russh::Error::HUP => {
+            Outcome::failure(Status::Unreachable, "connection closed by the server during the handshake")
+        }
+        russh::Error::NoCommonAlgo { kind, .. } => {
+            Outcome::failure(Status::Error, format!("no {kind:?} algorithm in common with the server"))
+        }
+        other => Outcome::failure(Status::Error, format!("SSH handshake failed: {other}")),
+    }
+}
+
+/// Tries each identity in order until the server accepts one. Rejections by
+/// the server are `auth_failed`; a broken local agent is not fatal, the
+/// next identity is tried.
+async fn authenticate(session: &mut Session, plan: &HostPlan) -> Result<(), Outcome> {
+    let user = plan.user.as_str();
+    let rsa_hash = session.best_supported_rsa_hash().await.ok().flatten().flatten();
+    let mut agent = match &plan.agent {
+        Some(socket) if plan.identities.iter().any(|id| id.private.is_none()) => {
+            AgentClient::connect_uds(socket).await.ok()
+        }
+        _ => None,
+    };
+    let mut methods = String::from("publickey");
+    for identity in plan.identities.iter() {
+        let result = match (&identity.private, agent.as_mut()) {
+            (Some(key), _) => {
+                let key = PrivateKeyWithHashAlg::new(key.clone(), rsa_hash);
+                session.authenticate_publickey(user, key).await.map_err(protocol_error)?
+            }
+            (None, Some(agent)) => match sign_with_agent(session, user, &identity.public, rsa_hash, agent).await {
+                Some(result) => result,
+                None => continue,
+            },
+            (None, None) => continue,
+        };
+        match result {
+            AuthResult::Success => return Ok(()),
+            AuthResult::Failure { remaining_methods, .. } => {
+                let names: Vec<&str> = remaining_methods.iter().map(<&str>::from).collect();
+                if !names.is_empty() {
+                    methods = names.join(",");
+                }
+            }
+        }
+    }
+    Err(Outcome::failure(Status::AuthFailed, format!("Permission denied ({methods})")))
+}
+
+async fn sign_with_agent(
+    session: &mut Session,
+    user: &str,
+    key: &PublicKey,
+    rsa_hash: Option<russh::keys::HashAlg>,
+    agent: &mut AgentClient<tokio::net::UnixStream>,
+) -> Option<AuthResult> {
+    session.authenticate_publickey_with(user, key.clone(), rsa_hash, agent).await.ok()
+}
+
+fn protocol_error(e: russh::Error) -> Outcome {
+    Outcome::failure(Status::Error, format!("authentication failed: {e}"))
+}
+
+/// The identities a host offers, in OpenSSH's order: its key files (signed
+/// by the agent when only the agent can), then, unless IdentitiesOnly, the
+/// agent's other keys.
+pub fn offered_identities(files: Vec<Arc<KeyFile>>, agent_keys: &[PublicKey], identities_only: bool) -> Vec<Arc<KeyFile>> {
+    let mut offered = files;
+    if !identities_only {
+        for key in agent_keys {
+            if !offered.iter().any(|f| f.public.key_data() == key.key_data()) {
+                offered.push(Arc::new(KeyFile { public: key.clone(), private: None }));
+            }
+        }
+    }
+    offered
+}
