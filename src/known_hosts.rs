@@ -166,7 +166,10 @@ struct Pattern {
 enum Hosts {
     Patterns(Vec<Pattern>),
     /// `|1|salt|hash` where hash = HMAC-SHA1(key = salt, data = lookup name).
-    Hashed { salt: Vec<u8>, hash: Vec<u8> },
+    Hashed {
+        salt: Vec<u8>,
+        hash: Vec<u8>,
+    },
 }
 
 /// Length of the HMAC-SHA1 output, which OpenSSH also requires of the salt.
@@ -470,22 +473,19 @@ impl KnownHosts {
     /// certified key is Revoked. Otherwise, as OpenSSH does, the
     /// certificate's own public key is checked as a plain key.
     pub fn check_certificate(&self, host: &HostId, cert: &Certificate) -> Verdict {
-        self.check_certificate_at(host, cert, unix_now())
-    }
-
-    fn check_certificate_at(&self, host: &HostId, cert: &Certificate, now: u64) -> Verdict {
         let lookup_name = host.lookup_name();
         let ca = cert.signature_key();
-        if let Some(entry) = self.matching(&lookup_name).find(|e| {
-            e.marker == Marker::Revoked && (e.key == *ca || e.key == *cert.public_key())
-        }) {
+        if let Some(entry) = self
+            .matching(&lookup_name)
+            .find(|e| e.marker == Marker::Revoked && (e.key == *ca || e.key == *cert.public_key()))
+        {
             return Verdict::Revoked(entry.location.clone());
         }
         let trusted_ca = self
             .matching(&lookup_name)
             .find(|e| e.marker == Marker::CertAuthority && e.key == *ca);
         if let Some(entry) = trusted_ca {
-            if certificate_is_valid(cert, host, now) {
+            if certificate_is_valid(cert, host, unix_now()) {
                 return Verdict::Trusted(entry.location.clone());
             }
         }
@@ -586,10 +586,12 @@ pub fn append(file: &Path, host: &HostId, key: &PublicKey) -> Result<(), KnownHo
             file: file.to_path_buf(),
         });
     }
-    let blob = key.to_bytes().map_err(|source| KnownHostsError::EncodeKey {
-        file: file.to_path_buf(),
-        source,
-    })?;
+    let blob = key
+        .to_bytes()
+        .map_err(|source| KnownHostsError::EncodeKey {
+            file: file.to_path_buf(),
+            source,
+        })?;
     let line = format!(
         "{} {} {}\n",
         host.lookup_name(),

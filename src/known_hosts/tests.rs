@@ -27,7 +27,9 @@ where
     Command::new("ssh-keygen")
         .args(args)
         .output()
-        .unwrap_or_else(|e| panic!("these tests need OpenSSH's ssh-keygen, which failed to run: {e}"))
+        .unwrap_or_else(|e| {
+            panic!("these tests need OpenSSH's ssh-keygen, which failed to run: {e}")
+        })
 }
 
 /// Runs `ssh-keygen` and insists that it succeeds.
@@ -168,7 +170,10 @@ fn lookup_name_adds_brackets_only_for_other_ports() {
     assert_eq!(host("web1").lookup_name(), "web1");
     assert_eq!(host_port("web1", 2222).lookup_name(), "[web1]:2222");
     assert_eq!(host_port("::1", 2200).lookup_name(), "[::1]:2200");
-    assert_eq!(host_port("Web1.Example.COM", 22).lookup_name(), "web1.example.com");
+    assert_eq!(
+        host_port("Web1.Example.COM", 22).lookup_name(),
+        "web1.example.com"
+    );
 }
 
 #[test]
@@ -204,7 +209,10 @@ fn plain_match_is_trusted() {
     let key = fx.key("web1", "ed25519");
     let other = fx.key("other", "ed25519");
     let (path, known) = fx.load(&format!("other {}\nweb1 {}\n", other.text, key.text));
-    assert_eq!(known.check(&host("web1"), &key.public), Verdict::Trusted(at(&path, 2)));
+    assert_eq!(
+        known.check(&host("web1"), &key.public),
+        Verdict::Trusted(at(&path, 2))
+    );
     assert!(known.knows(&host("web1")));
 }
 
@@ -218,9 +226,18 @@ fn several_keys_per_host_each_trusted_at_its_line() {
         "web1 {}\nweb1 {}\nweb1 {}\n",
         ed.text, ecdsa.text, rsa.text
     ));
-    assert_eq!(known.check(&host("web1"), &ed.public), Verdict::Trusted(at(&path, 1)));
-    assert_eq!(known.check(&host("web1"), &ecdsa.public), Verdict::Trusted(at(&path, 2)));
-    assert_eq!(known.check(&host("web1"), &rsa.public), Verdict::Trusted(at(&path, 3)));
+    assert_eq!(
+        known.check(&host("web1"), &ed.public),
+        Verdict::Trusted(at(&path, 1))
+    );
+    assert_eq!(
+        known.check(&host("web1"), &ecdsa.public),
+        Verdict::Trusted(at(&path, 2))
+    );
+    assert_eq!(
+        known.check(&host("web1"), &rsa.public),
+        Verdict::Trusted(at(&path, 3))
+    );
 }
 
 /// russh's helper reports "changed" here; OpenSSH and this checker accept
@@ -231,8 +248,14 @@ fn second_line_of_same_type_is_not_changed() {
     let old = fx.key("old", "ed25519");
     let new = fx.key("new", "ed25519");
     let (path, known) = fx.load(&format!("web1 {}\nweb1 {}\n", old.text, new.text));
-    assert_eq!(known.check(&host("web1"), &new.public), Verdict::Trusted(at(&path, 2)));
-    assert_eq!(known.check(&host("web1"), &old.public), Verdict::Trusted(at(&path, 1)));
+    assert_eq!(
+        known.check(&host("web1"), &new.public),
+        Verdict::Trusted(at(&path, 2))
+    );
+    assert_eq!(
+        known.check(&host("web1"), &old.public),
+        Verdict::Trusted(at(&path, 1))
+    );
 }
 
 #[test]
@@ -258,7 +281,10 @@ fn key_of_another_type_is_changed() {
     let ecdsa = fx.key("ecdsa", "ecdsa");
     let ed = fx.key("ed", "ed25519");
     let (path, known) = fx.load(&format!("web1 {}\n", ecdsa.text));
-    assert_eq!(known.check(&host("web1"), &ed.public), Verdict::Changed(at(&path, 1)));
+    assert_eq!(
+        known.check(&host("web1"), &ed.public),
+        Verdict::Changed(at(&path, 1))
+    );
 }
 
 #[test]
@@ -276,10 +302,16 @@ fn revoked_beats_trusted_wherever_it_is() {
     let fx = Fixture::new();
     let key = fx.key("key", "ed25519");
     let (path, known) = fx.load(&format!("web1 {0}\n@revoked * {0}\n", key.text));
-    assert_eq!(known.check(&host("web1"), &key.public), Verdict::Revoked(at(&path, 2)));
+    assert_eq!(
+        known.check(&host("web1"), &key.public),
+        Verdict::Revoked(at(&path, 2))
+    );
 
     let (path, known) = fx.load(&format!("@revoked web1 {0}\nweb1 {0}\n", key.text));
-    assert_eq!(known.check(&host("web1"), &key.public), Verdict::Revoked(at(&path, 1)));
+    assert_eq!(
+        known.check(&host("web1"), &key.public),
+        Verdict::Revoked(at(&path, 1))
+    );
 }
 
 #[test]
@@ -287,7 +319,10 @@ fn revoked_key_is_revoked_for_unknown_hosts_too() {
     let fx = Fixture::new();
     let key = fx.key("key", "ed25519");
     let (path, known) = fx.load(&format!("@revoked * {}\n", key.text));
-    assert_eq!(known.check(&host("anything"), &key.public), Verdict::Revoked(at(&path, 1)));
+    assert_eq!(
+        known.check(&host("anything"), &key.public),
+        Verdict::Revoked(at(&path, 1))
+    );
     // A revocation does not make the host known.
     assert!(!known.knows(&host("anything")));
 }
@@ -299,8 +334,14 @@ fn revoked_line_applies_to_hosts_its_pattern_names() {
     let fx = Fixture::new();
     let key = fx.key("key", "ed25519");
     let (path, known) = fx.load(&format!("@revoked web2 {0}\nweb1,web2 {0}\n", key.text));
-    assert_eq!(known.check(&host("web1"), &key.public), Verdict::Trusted(at(&path, 2)));
-    assert_eq!(known.check(&host("web2"), &key.public), Verdict::Revoked(at(&path, 1)));
+    assert_eq!(
+        known.check(&host("web1"), &key.public),
+        Verdict::Trusted(at(&path, 2))
+    );
+    assert_eq!(
+        known.check(&host("web2"), &key.public),
+        Verdict::Revoked(at(&path, 1))
+    );
 }
 
 #[test]
@@ -309,7 +350,10 @@ fn revoked_other_key_does_not_change_verdict() {
     let bad = fx.key("bad", "ed25519");
     let good = fx.key("good", "ed25519");
     let (path, known) = fx.load(&format!("@revoked * {}\nweb1 {}\n", bad.text, good.text));
-    assert_eq!(known.check(&host("web1"), &good.public), Verdict::Trusted(at(&path, 2)));
+    assert_eq!(
+        known.check(&host("web1"), &good.public),
+        Verdict::Trusted(at(&path, 2))
+    );
     assert_eq!(known.check(&host("web2"), &good.public), Verdict::Unknown);
 }
 
@@ -317,12 +361,21 @@ fn revoked_other_key_does_not_change_verdict() {
 fn key_comments_are_ignored() {
     let fx = Fixture::new();
     let key = fx.key("key", "ed25519");
-    let (path, known) = fx.load(&format!("web1 {} a completely different comment\n", key.text));
+    let (path, known) = fx.load(&format!(
+        "web1 {} a completely different comment\n",
+        key.text
+    ));
     assert_eq!(key.public.comment().as_str_lossy(), "made-by@fixture");
-    assert_eq!(known.check(&host("web1"), &key.public), Verdict::Trusted(at(&path, 1)));
+    assert_eq!(
+        known.check(&host("web1"), &key.public),
+        Verdict::Trusted(at(&path, 1))
+    );
     let mut renamed = key.public.clone();
     renamed.set_comment("someone-else@elsewhere");
-    assert_eq!(known.check(&host("web1"), &renamed), Verdict::Trusted(at(&path, 1)));
+    assert_eq!(
+        known.check(&host("web1"), &renamed),
+        Verdict::Trusted(at(&path, 1))
+    );
 }
 
 #[test]
@@ -333,7 +386,10 @@ fn tabs_and_runs_of_spaces_separate_fields() {
     let (path, known) = fx.load(&format!(
         "\t  # indented comment\n \t web1,web2 \t\t {ty}   {b64}\t comment  words\r\n"
     ));
-    assert_eq!(known.check(&host("web2"), &key.public), Verdict::Trusted(at(&path, 2)));
+    assert_eq!(
+        known.check(&host("web2"), &key.public),
+        Verdict::Trusted(at(&path, 2))
+    );
 }
 
 #[test]
@@ -354,9 +410,15 @@ fn bracketed_entries_match_only_their_port() {
         Verdict::Changed(at(&path, 1))
     );
     assert_eq!(known.check(&host("web1"), &key.public), Verdict::Unknown);
-    assert_eq!(known.check(&host_port("web1", 2223), &key.public), Verdict::Unknown);
+    assert_eq!(
+        known.check(&host_port("web1", 2223), &key.public),
+        Verdict::Unknown
+    );
     // An entry without brackets is for port 22 only.
-    assert_eq!(known.check(&host_port("web2", 2222), &key.public), Verdict::Unknown);
+    assert_eq!(
+        known.check(&host_port("web2", 2222), &key.public),
+        Verdict::Unknown
+    );
     // OpenSSH never looks up `[host]:22`, so such a line matches nothing.
     assert_eq!(known.check(&host("web3"), &key.public), Verdict::Unknown);
     assert!(!openssh_finds(&path, "web3"));
@@ -425,7 +487,11 @@ fn host_matching_agrees_with_ssh_keygen() {
     ];
     for h in hosts {
         let name = h.lookup_name();
-        assert_eq!(known.knows(&h), openssh_finds(&path, &name), "lookup of {name}");
+        assert_eq!(
+            known.knows(&h),
+            openssh_finds(&path, &name),
+            "lookup of {name}"
+        );
     }
 }
 
@@ -451,14 +517,26 @@ fn entries_hashed_by_ssh_keygen_are_found() {
     );
     ssh_keygen_ok([OsStr::new("-H"), OsStr::new("-f"), path.as_os_str()]);
     let hashed = fs::read_to_string(&path).unwrap();
-    assert!(!hashed.contains("web"), "ssh-keygen left names in clear: {hashed}");
+    assert!(
+        !hashed.contains("web"),
+        "ssh-keygen left names in clear: {hashed}"
+    );
     assert!(hashed.lines().all(|l| l.starts_with("|1|")));
 
     let known = KnownHosts::load(std::slice::from_ref(&path)).unwrap();
     // ssh-keygen writes one hashed line per name.
-    assert_eq!(known.check(&host("web1"), &ed.public), Verdict::Trusted(at(&path, 1)));
-    assert_eq!(known.check(&host("web4"), &ed.public), Verdict::Trusted(at(&path, 2)));
-    assert_eq!(known.check(&host("WEB1"), &ed.public), Verdict::Trusted(at(&path, 1)));
+    assert_eq!(
+        known.check(&host("web1"), &ed.public),
+        Verdict::Trusted(at(&path, 1))
+    );
+    assert_eq!(
+        known.check(&host("web4"), &ed.public),
+        Verdict::Trusted(at(&path, 2))
+    );
+    assert_eq!(
+        known.check(&host("WEB1"), &ed.public),
+        Verdict::Trusted(at(&path, 1))
+    );
     assert_eq!(
         known.check(&host_port("web2", 2222), &ecdsa.public),
         Verdict::Trusted(at(&path, 3))
@@ -476,7 +554,10 @@ fn cert_authority_line_never_trusts_a_plain_key() {
     let fx = Fixture::new();
     let ca = fx.key("ca", "ed25519");
     let (_, known) = fx.load(&format!("@cert-authority *.example.com {}\n", ca.text));
-    assert_eq!(known.check(&host("web1.example.com"), &ca.public), Verdict::Unknown);
+    assert_eq!(
+        known.check(&host("web1.example.com"), &ca.public),
+        Verdict::Unknown
+    );
     assert!(known.knows(&host("web1.example.com")));
     assert!(!known.knows(&host("example.org")));
 }
@@ -492,7 +573,10 @@ fn host_certificate_signed_by_known_ca_is_trusted() {
         known.check_certificate(&host("web1.example.com"), &cert),
         Verdict::Trusted(at(&path, 1))
     );
-    assert_eq!(known.check_certificate(&host("web1"), &cert), Verdict::Trusted(at(&path, 1)));
+    assert_eq!(
+        known.check_certificate(&host("web1"), &cert),
+        Verdict::Trusted(at(&path, 1))
+    );
     // The same certificate handed over as a public key gets the same rules.
     let wrapped = PublicKey::from(KeyData::Certificate(Box::new(cert.clone())));
     assert_eq!(
@@ -500,7 +584,10 @@ fn host_certificate_signed_by_known_ca_is_trusted() {
         Verdict::Trusted(at(&path, 1))
     );
     // The CA line does not cover this host, and no principal names it.
-    assert_eq!(known.check_certificate(&host("web2.example.org"), &cert), Verdict::Unknown);
+    assert_eq!(
+        known.check_certificate(&host("web2.example.org"), &cert),
+        Verdict::Unknown
+    );
 }
 
 #[test]
@@ -510,9 +597,15 @@ fn rsa_ca_with_sha2_signature_is_trusted_but_sha1_is_not() {
     let host_key = fx.key("host", "ecdsa");
     let (path, known) = fx.load(&format!("@cert-authority * {}\n", ca.text));
     let sha2 = fx.certify(&ca, &host_key, &["-h", "-n", "web1", "-t", "rsa-sha2-512"]);
-    assert_eq!(known.check_certificate(&host("web1"), &sha2), Verdict::Trusted(at(&path, 1)));
+    assert_eq!(
+        known.check_certificate(&host("web1"), &sha2),
+        Verdict::Trusted(at(&path, 1))
+    );
     let sha1 = fx.certify(&ca, &host_key, &["-h", "-n", "web1", "-t", "ssh-rsa"]);
-    assert_eq!(known.check_certificate(&host("web1"), &sha1), Verdict::Unknown);
+    assert_eq!(
+        known.check_certificate(&host("web1"), &sha1),
+        Verdict::Unknown
+    );
 }
 
 #[test]
@@ -522,7 +615,10 @@ fn certificate_for_another_principal_is_not_trusted() {
     let host_key = fx.key("host", "ed25519");
     let cert = fx.certify(&ca, &host_key, &["-h", "-n", "web2.example.com"]);
     let (_, known) = fx.load(&format!("@cert-authority *.example.com {}\n", ca.text));
-    assert_eq!(known.check_certificate(&host("web1.example.com"), &cert), Verdict::Unknown);
+    assert_eq!(
+        known.check_certificate(&host("web1.example.com"), &cert),
+        Verdict::Unknown
+    );
 }
 
 /// Stricter than OpenSSH, which accepts a host certificate without
@@ -535,7 +631,10 @@ fn certificate_without_principals_is_not_trusted() {
     let cert = fx.certify(&ca, &host_key, &["-h"]);
     assert!(cert.valid_principals().is_empty());
     let (_, known) = fx.load(&format!("@cert-authority * {}\n", ca.text));
-    assert_eq!(known.check_certificate(&host("web1"), &cert), Verdict::Unknown);
+    assert_eq!(
+        known.check_certificate(&host("web1"), &cert),
+        Verdict::Unknown
+    );
 }
 
 #[test]
@@ -544,10 +643,20 @@ fn certificate_outside_its_validity_is_not_trusted() {
     let ca = fx.key("ca", "ed25519");
     let host_key = fx.key("host", "ed25519");
     let (path, known) = fx.load(&format!("@cert-authority * {}\n", ca.text));
-    let expired = fx.certify(&ca, &host_key, &["-h", "-n", "web1", "-V", "20200101:20200102"]);
-    assert_eq!(known.check_certificate(&host("web1"), &expired), Verdict::Unknown);
+    let expired = fx.certify(
+        &ca,
+        &host_key,
+        &["-h", "-n", "web1", "-V", "20200101:20200102"],
+    );
+    assert_eq!(
+        known.check_certificate(&host("web1"), &expired),
+        Verdict::Unknown
+    );
     let future = fx.certify(&ca, &host_key, &["-h", "-n", "web1", "-V", "+1d:+2d"]);
-    assert_eq!(known.check_certificate(&host("web1"), &future), Verdict::Unknown);
+    assert_eq!(
+        known.check_certificate(&host("web1"), &future),
+        Verdict::Unknown
+    );
     let current = fx.certify(&ca, &host_key, &["-h", "-n", "web1", "-V", "-1d:+1d"]);
     assert_eq!(
         known.check_certificate(&host("web1"), &current),
@@ -562,7 +671,30 @@ fn user_certificate_is_not_a_host_certificate() {
     let host_key = fx.key("host", "ed25519");
     let cert = fx.certify(&ca, &host_key, &["-n", "web1"]);
     let (_, known) = fx.load(&format!("@cert-authority * {}\n", ca.text));
-    assert_eq!(known.check_certificate(&host("web1"), &cert), Verdict::Unknown);
+    assert_eq!(
+        known.check_certificate(&host("web1"), &cert),
+        Verdict::Unknown
+    );
+}
+
+/// No critical option is defined for host certificates, so OpenSSH
+/// rejects any; an option it cannot honour must not be ignored.
+#[test]
+fn certificate_with_critical_options_is_not_trusted() {
+    let fx = Fixture::new();
+    let ca = fx.key("ca", "ed25519");
+    let host_key = fx.key("host", "ed25519");
+    let cert = fx.certify(
+        &ca,
+        &host_key,
+        &["-h", "-n", "web1", "-O", "force-command=/bin/true"],
+    );
+    assert!(!cert.critical_options().is_empty());
+    let (_, known) = fx.load(&format!("@cert-authority * {}\n", ca.text));
+    assert_eq!(
+        known.check_certificate(&host("web1"), &cert),
+        Verdict::Unknown
+    );
 }
 
 #[test]
@@ -573,7 +705,10 @@ fn certificate_from_unknown_ca_is_not_trusted() {
     let host_key = fx.key("host", "ed25519");
     let cert = fx.certify(&rogue, &host_key, &["-h", "-n", "web1"]);
     let (_, known) = fx.load(&format!("@cert-authority * {}\n", ca.text));
-    assert_eq!(known.check_certificate(&host("web1"), &cert), Verdict::Unknown);
+    assert_eq!(
+        known.check_certificate(&host("web1"), &cert),
+        Verdict::Unknown
+    );
 }
 
 #[test]
@@ -583,7 +718,10 @@ fn tampered_certificate_is_not_trusted() {
     let host_key = fx.key("host", "ed25519");
     let cert = fx.certify(&ca, &host_key, &["-h", "-n", "web1"]);
     let (path, known) = fx.load(&format!("@cert-authority * {}\n", ca.text));
-    assert_eq!(known.check_certificate(&host("web1"), &cert), Verdict::Trusted(at(&path, 1)));
+    assert_eq!(
+        known.check_certificate(&host("web1"), &cert),
+        Verdict::Trusted(at(&path, 1))
+    );
 
     // Rewrite the key id inside the signed body; the signature no longer fits.
     let mut bytes = cert.to_bytes().unwrap();
@@ -592,7 +730,10 @@ fn tampered_certificate_is_not_trusted() {
     bytes[start..start + id.len()].copy_from_slice(b"tampered-keyid");
     let tampered = Certificate::from_bytes(&bytes).unwrap();
     assert_eq!(tampered.key_id(), "tampered-keyid");
-    assert_eq!(known.check_certificate(&host("web1"), &tampered), Verdict::Unknown);
+    assert_eq!(
+        known.check_certificate(&host("web1"), &tampered),
+        Verdict::Unknown
+    );
 }
 
 #[test]
@@ -601,16 +742,19 @@ fn revoked_ca_or_revoked_certified_key_is_revoked() {
     let ca = fx.key("ca", "ed25519");
     let host_key = fx.key("host", "ed25519");
     let cert = fx.certify(&ca, &host_key, &["-h", "-n", "web1"]);
-    let (path, known) = fx.load(&format!(
-        "@cert-authority * {0}\n@revoked * {0}\n",
-        ca.text
-    ));
-    assert_eq!(known.check_certificate(&host("web1"), &cert), Verdict::Revoked(at(&path, 2)));
+    let (path, known) = fx.load(&format!("@cert-authority * {0}\n@revoked * {0}\n", ca.text));
+    assert_eq!(
+        known.check_certificate(&host("web1"), &cert),
+        Verdict::Revoked(at(&path, 2))
+    );
     let (path, known) = fx.load(&format!(
         "@cert-authority * {}\nweb1 {}\n@revoked web1 {}\n",
         ca.text, host_key.text, host_key.text
     ));
-    assert_eq!(known.check_certificate(&host("web1"), &cert), Verdict::Revoked(at(&path, 3)));
+    assert_eq!(
+        known.check_certificate(&host("web1"), &cert),
+        Verdict::Revoked(at(&path, 3))
+    );
 }
 
 #[test]
@@ -624,8 +768,14 @@ fn invalid_certificate_falls_back_to_its_plain_key() {
         "@cert-authority * {}\nweb1 {}\nweb2 {}\n",
         ca.text, host_key.text, other.text
     ));
-    assert_eq!(known.check_certificate(&host("web1"), &cert), Verdict::Trusted(at(&path, 2)));
-    assert_eq!(known.check_certificate(&host("web2"), &cert), Verdict::Changed(at(&path, 3)));
+    assert_eq!(
+        known.check_certificate(&host("web1"), &cert),
+        Verdict::Trusted(at(&path, 2))
+    );
+    assert_eq!(
+        known.check_certificate(&host("web2"), &cert),
+        Verdict::Changed(at(&path, 3))
+    );
 }
 
 #[test]
@@ -634,10 +784,7 @@ fn certificate_on_other_port_matches_bare_name_principal() {
     let ca = fx.key("ca", "ed25519");
     let host_key = fx.key("host", "ed25519");
     let cert = fx.certify(&ca, &host_key, &["-h", "-n", "web1.example.com"]);
-    let (path, known) = fx.load(&format!(
-        "@cert-authority [*.example.com]:* {}\n",
-        ca.text
-    ));
+    let (path, known) = fx.load(&format!("@cert-authority [*.example.com]:* {}\n", ca.text));
     assert_eq!(
         known.check_certificate(&host_port("web1.example.com", 2222), &cert),
         Verdict::Trusted(at(&path, 1))
@@ -685,7 +832,10 @@ fn malformed_lines_are_errors_naming_file_and_line() {
     let cert_text = cert.to_openssh().unwrap();
     let b64 = key.text.split_once(' ').unwrap().1;
     let cases = [
-        (format!("@bogus web1 {}", key.text), LineProblem::UnknownMarker("@bogus".into())),
+        (
+            format!("@bogus web1 {}", key.text),
+            LineProblem::UnknownMarker("@bogus".into()),
+        ),
         (
             format!("@revoked @cert-authority web1 {}", key.text),
             LineProblem::SeveralMarkers,
@@ -694,9 +844,18 @@ fn malformed_lines_are_errors_naming_file_and_line() {
         ("web1".to_owned(), LineProblem::MissingKeyType),
         ("web1 # no key".to_owned(), LineProblem::MissingKeyType),
         ("web1 ssh-ed25519".to_owned(), LineProblem::MissingKey),
-        ("web1 ssh-ed25519 not*base64".to_owned(), LineProblem::BadBase64),
-        (format!("|1|abc|def {}", key.text), LineProblem::BadHashedHost),
-        (format!("|2|{b64}|{b64} {}", key.text), LineProblem::BadHashedHost),
+        (
+            "web1 ssh-ed25519 not*base64".to_owned(),
+            LineProblem::BadBase64,
+        ),
+        (
+            format!("|1|abc|def {}", key.text),
+            LineProblem::BadHashedHost,
+        ),
+        (
+            format!("|2|{b64}|{b64} {}", key.text),
+            LineProblem::BadHashedHost,
+        ),
         (
             format!("web1 ssh-rsa {b64}"),
             LineProblem::KeyTypeMismatch {
@@ -705,7 +864,10 @@ fn malformed_lines_are_errors_naming_file_and_line() {
             },
         ),
         (
-            format!("web1 ecdsa-sha2-nistp256 {}", rsa.text.split_once(' ').unwrap().1),
+            format!(
+                "web1 ecdsa-sha2-nistp256 {}",
+                rsa.text.split_once(' ').unwrap().1
+            ),
             LineProblem::KeyTypeMismatch {
                 field: "ecdsa-sha2-nistp256".into(),
                 actual: "ssh-rsa".into(),
@@ -714,13 +876,19 @@ fn malformed_lines_are_errors_naming_file_and_line() {
         (format!("web1 {cert_text}"), LineProblem::CertificateAsKey),
     ];
     for (line, problem) in cases {
-        let path = fx.write("bad", &format!("# a comment\n\nweb0 {}\n{line}\n", key.text));
+        let path = fx.write(
+            "bad",
+            &format!("# a comment\n\nweb0 {}\n{line}\n", key.text),
+        );
         let err = KnownHosts::load(std::slice::from_ref(&path))
             .err()
             .unwrap_or_else(|| panic!("accepted {line:?}"));
         let message = err.to_string();
         match err {
-            KnownHostsError::Line { at: location, problem: found } => {
+            KnownHostsError::Line {
+                at: location,
+                problem: found,
+            } => {
                 assert_eq!(location, at(&path, 4), "{line:?}");
                 assert_eq!(found, problem, "{line:?}");
             }
@@ -735,10 +903,19 @@ fn malformed_lines_are_errors_naming_file_and_line() {
     let path = fx.write("bad", "web1 ssh-ed25519 AAAA\n");
     let err = KnownHosts::load(std::slice::from_ref(&path)).err().unwrap();
     assert!(
-        matches!(err, KnownHostsError::Line { problem: LineProblem::BadKey(_), .. }),
+        matches!(
+            err,
+            KnownHostsError::Line {
+                problem: LineProblem::BadKey(_),
+                ..
+            }
+        ),
         "{err:?}"
     );
-    assert!(err.to_string().contains(":1: cannot decode the key"), "{err}");
+    assert!(
+        err.to_string().contains(":1: cannot decode the key"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -765,8 +942,14 @@ fn missing_files_are_skipped_and_files_load_in_order() {
         global.clone(),
     ];
     let known = KnownHosts::load(&files).unwrap();
-    assert_eq!(known.check(&host("web1"), &key.public), Verdict::Trusted(at(&user, 1)));
-    assert_eq!(known.check(&host("web2"), &key.public), Verdict::Trusted(at(&global, 1)));
+    assert_eq!(
+        known.check(&host("web1"), &key.public),
+        Verdict::Trusted(at(&user, 1))
+    );
+    assert_eq!(
+        known.check(&host("web2"), &key.public),
+        Verdict::Trusted(at(&global, 1))
+    );
 }
 
 #[test]
@@ -776,7 +959,9 @@ fn unreadable_file_is_an_error() {
     fs::create_dir(&dir).unwrap();
     let err = KnownHosts::load(std::slice::from_ref(&dir)).err().unwrap();
     assert!(matches!(err, KnownHostsError::Read { .. }), "{err:?}");
-    assert!(err.to_string().starts_with(&format!("{}: cannot read", dir.display())));
+    assert!(err
+        .to_string()
+        .starts_with(&format!("{}: cannot read", dir.display())));
 }
 
 /// Names of the entries in `dir`, sorted.
@@ -811,7 +996,10 @@ fn append_creates_file_and_private_directory() {
     assert!(openssh_finds(&file, "web1"));
     assert!(openssh_finds(&file, "[web1]:2222"));
     let known = KnownHosts::load(std::slice::from_ref(&file)).unwrap();
-    assert_eq!(known.check(&host("web1"), &key.public), Verdict::Trusted(at(&file, 1)));
+    assert_eq!(
+        known.check(&host("web1"), &key.public),
+        Verdict::Trusted(at(&file, 1))
+    );
     assert_eq!(
         known.check(&host_port("web1", 2222), &key.public),
         Verdict::Trusted(at(&file, 2))
@@ -836,8 +1024,14 @@ fn append_keeps_existing_content_and_mode() {
     );
     assert_eq!(mode(&file), 0o640);
     let known = KnownHosts::load(std::slice::from_ref(&file)).unwrap();
-    assert_eq!(known.check(&host("web0"), &old.public), Verdict::Trusted(at(&file, 2)));
-    assert_eq!(known.check(&host("web1"), &new.public), Verdict::Trusted(at(&file, 3)));
+    assert_eq!(
+        known.check(&host("web0"), &old.public),
+        Verdict::Trusted(at(&file, 2))
+    );
+    assert_eq!(
+        known.check(&host("web1"), &new.public),
+        Verdict::Trusted(at(&file, 3))
+    );
 }
 
 #[test]
@@ -866,9 +1060,24 @@ fn append_refuses_names_that_would_be_patterns() {
     let fx = Fixture::new();
     let key = fx.key("key", "ed25519");
     let file = fx.path("known_hosts");
-    for name in ["", "*", "web?", "a,b", "!web1", "web 1", "web\t1", "@revoked", "|1|x", "#x", "[web1]:2222"] {
+    for name in [
+        "",
+        "*",
+        "web?",
+        "a,b",
+        "!web1",
+        "web 1",
+        "web\t1",
+        "@revoked",
+        "|1|x",
+        "#x",
+        "[web1]:2222",
+    ] {
         let err = append(&file, &host(name), &key.public).unwrap_err();
-        assert!(matches!(err, KnownHostsError::UnsafeHostName { .. }), "{name:?}: {err:?}");
+        assert!(
+            matches!(err, KnownHostsError::UnsafeHostName { .. }),
+            "{name:?}: {err:?}"
+        );
     }
     assert!(!file.exists());
 }
@@ -882,7 +1091,10 @@ fn append_refuses_a_certificate() {
     let file = fx.path("known_hosts");
     let wrapped = PublicKey::from(KeyData::Certificate(Box::new(cert)));
     let err = append(&file, &host("web1"), &wrapped).unwrap_err();
-    assert!(matches!(err, KnownHostsError::CertificateNotKey { .. }), "{err:?}");
+    assert!(
+        matches!(err, KnownHostsError::CertificateNotKey { .. }),
+        "{err:?}"
+    );
     assert!(!file.exists());
 }
 
@@ -894,8 +1106,14 @@ fn append_through_symlink_keeps_the_symlink() {
     let link = fx.path("known_hosts");
     std::os::unix::fs::symlink(&real, &link).unwrap();
     append(&link, &host("web1"), &key.public).unwrap();
-    assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
-    assert_eq!(fs::read_to_string(&real).unwrap(), format!("web1 {}\n", key.text));
+    assert!(fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        fs::read_to_string(&real).unwrap(),
+        format!("web1 {}\n", key.text)
+    );
 }
 
 #[test]
@@ -913,4 +1131,10 @@ fn concurrent_appends_lose_no_line() {
     for i in 0..16 {
         assert!(known.knows(&host(&format!("web{i}"))), "web{i} lost");
     }
+}
+
+#[test]
+fn known_hosts_can_be_shared_between_connections() {
+    fn shared<T: Send + Sync + 'static>() {}
+    shared::<KnownHosts>();
 }
