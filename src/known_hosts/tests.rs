@@ -1,0 +1,1140 @@
+//! Tests of the known_hosts checker against real keys, certificates and
+//! hashed files made by OpenSSH's `ssh-keygen`, which also serves as the
+//! oracle for host pattern matching.
+//!
+//! `ssh-keygen` is required: without it these tests fail rather than skip,
+//! so a CI machine lacking it cannot report a green run that tested nothing.
+
+use std::ffi::OsStr;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use russh::keys::ssh_key::public::KeyData;
+use russh::keys::ssh_key::{Algorithm, Certificate, EcdsaCurve, PublicKey};
+use tempfile::TempDir;
+
+use super::*;
+
+/// Runs `ssh-keygen` and returns its output, failing the test loudly if it
+/// cannot be started.
+fn ssh_keygen<I, S>(args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    Command::new("ssh-keygen")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("these tests need OpenSSH's ssh-keygen, which failed to run: {e}")
+        })
+}
+
+/// Runs `ssh-keygen` and insists that it succeeds.
+fn ssh_keygen_ok<I, S>(args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let output = ssh_keygen(args);
+    assert!(
+        output.status.success(),
+        "ssh-keygen failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// Whether `ssh-keygen -F name -f file` finds the name: OpenSSH's own
+/// answer to "does any line of this file match this host".
+fn openssh_finds(file: &Path, lookup_name: &str) -> bool {
+    let output = ssh_keygen([
+        OsStr::new("-F"),
+        OsStr::new(lookup_name),
+        OsStr::new("-f"),
+        file.as_os_str(),
+    ]);
+    match output.status.code() {
+        Some(0) => true,
+        Some(1) => false,
+        _ => panic!(
+            "ssh-keygen -F failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    }
+}
+
+/// A key made by ssh-keygen.
+struct Key {
+    /// The private key file, for signing certificates with it.
+    path: PathBuf,
+    public: PublicKey,
+    /// `type base64` as ssh-keygen wrote it, without the comment.
+    text: String,
+}
+
+/// A temporary directory for one test's keys and files.
+struct Fixture {
+    dir: TempDir,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        Fixture {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// A new key; `kind` is `ed25519`, `ecdsa` or `rsa`.
+    fn key(&self, name: &str, kind: &str) -> Key {
+        let path = self.path(name);
+        let mut args = vec!["-q", "-t", kind, "-N", "", "-C", "made-by@fixture"];
+        if kind == "rsa" {
+            args.extend(["-b", "2048"]);
+        }
+        let mut args: Vec<&OsStr> = args.into_iter().map(OsStr::new).collect();
+        args.extend([OsStr::new("-f"), path.as_os_str()]);
+        ssh_keygen_ok(args);
+        let pub_text = fs::read_to_string(path.with_extension("pub")).unwrap();
+        let public = PublicKey::from_openssh(pub_text.trim()).unwrap();
+        let text = pub_text
+            .split_whitespace()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ");
+        Key { path, public, text }
+    }
+
+    /// Signs `key` with `ca` using `ssh-keygen -s ca -I id ARGS key.pub`
+    /// and returns the certificate.
+    fn certify(&self, ca: &Key, key: &Key, args: &[&str]) -> Certificate {
+        let pub_path = key.path.with_extension("pub");
+        let cert_path = self.path(&format!(
+            "{}-cert.pub",
+            key.path.file_name().unwrap().to_str().unwrap()
+        ));
+        let _ = fs::remove_file(&cert_path);
+        let mut all: Vec<&OsStr> = vec![
+            OsStr::new("-q"),
+            OsStr::new("-s"),
+            ca.path.as_os_str(),
+            OsStr::new("-I"),
+            OsStr::new("fixture-key-id"),
+        ];
+        all.extend(args.iter().map(OsStr::new));
+        all.push(pub_path.as_os_str());
+        ssh_keygen_ok(all);
+        Certificate::from_openssh(fs::read_to_string(cert_path).unwrap().trim()).unwrap()
+    }
+
+    fn write(&self, name: &str, content: &str) -> PathBuf {
+        let path = self.path(name);
+        fs::write(&path, content).unwrap();
+        path
+    }
+
+    /// Writes `content` as a known_hosts file and loads it.
+    fn load(&self, content: &str) -> (PathBuf, KnownHosts) {
+        let path = self.write("known_hosts", content);
+        let known = KnownHosts::load(std::slice::from_ref(&path)).unwrap();
+        (path, known)
+    }
+}
+
+fn host(name: &str) -> HostId {
+    host_port(name, 22)
+}
+
+fn host_port(name: &str, port: u16) -> HostId {
+    HostId {
+        name: name.to_owned(),
+        port,
+    }
+}
+
+fn at(file: &Path, line: usize) -> Location {
+    Location {
+        file: file.to_path_buf(),
+        line,
+    }
+}
+
+#[test]
+fn lookup_name_adds_brackets_only_for_other_ports() {
+    assert_eq!(host("web1").lookup_name(), "web1");
+    assert_eq!(host_port("web1", 2222).lookup_name(), "[web1]:2222");
+    assert_eq!(host_port("::1", 2200).lookup_name(), "[::1]:2200");
+    assert_eq!(
+        host_port("Web1.Example.COM", 22).lookup_name(),
+        "web1.example.com"
+    );
+}
+
+#[test]
+fn location_displays_as_file_colon_line() {
+    let location = at(Path::new("known_hosts"), 7);
+    assert_eq!(location.to_string(), "known_hosts:7");
+}
+
+#[test]
+fn glob_follows_openssh_wildcards() {
+    assert!(glob_match(b"*", b""));
+    assert!(glob_match(b"web?", b"web1"));
+    assert!(!glob_match(b"web?", b"web10"));
+    assert!(glob_match(b"*.example.com", b"a.b.example.com"));
+    assert!(!glob_match(b"*.example.com", b"example.com"));
+    assert!(glob_match(b"[web*]:22*", b"[web3]:2222"));
+    assert!(glob_match(b"a*b*c", b"aXbYbZc"));
+    assert!(!glob_match(b"a*b*c", b"aXbYbZ"));
+}
+
+#[test]
+fn glob_with_many_stars_stays_fast() {
+    let text = "a".repeat(5000);
+    let pattern = "*a".repeat(200) + "b";
+    let started = std::time::Instant::now();
+    assert!(!glob_match(pattern.as_bytes(), text.as_bytes()));
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+}
+
+#[test]
+fn plain_match_is_trusted() {
+    let fx = Fixture::new();
+    let key = fx.key("web1", "ed25519");
+    let other = fx.key("other", "ed25519");
+    let (path, known) = fx.load(&format!("other {}\nweb1 {}\n", other.text, key.text));
+    assert_eq!(
+        known.check(&host("web1"), &key.public),
+        Verdict::Trusted(at(&path, 2))
+    );
+    assert!(known.knows(&host("web1")));
+}
+
+#[test]
+fn several_keys_per_host_each_trusted_at_its_line() {
+    let fx = Fixture::new();
+    let ed = fx.key("ed", "ed25519");
+    let ecdsa = fx.key("ecdsa", "ecdsa");
+    let rsa = fx.key("rsa", "rsa");
+    let (path, known) = fx.load(&format!(
+        "web1 {}\nweb1 {}\nweb1 {}\n",
+        ed.text, ecdsa.text, rsa.text
+    ));
+    assert_eq!(
+        known.check(&host("web1"), &ed.public),
+        Verdict::Trusted(at(&path, 1))
+    );
+    assert_eq!(
+        known.check(&host("web1"), &ecdsa.public),
+        Verdict::Trusted(at(&path, 2))
+    );
+    assert_eq!(
+        known.check(&host("web1"), &rsa.public),
+        Verdict::Trusted(at(&path, 3))
+    );
+}
+
+/// russh's helper reports "changed" here; OpenSSH and this checker accept
+/// the key because another line matches it.
+#[test]
+fn second_line_of_same_type_is_not_changed() {
+    let fx = Fixture::new();
+    let old = fx.key("old", "ed25519");
+    let new = fx.key("new", "ed25519");
+    let (path, known) = fx.load(&format!("web1 {}\nweb1 {}\n", old.text, new.text));
+    assert_eq!(
+        known.check(&host("web1"), &new.public),
+        Verdict::Trusted(at(&path, 2))
+    );
+    assert_eq!(
+        known.check(&host("web1"), &old.public),
+        Verdict::Trusted(at(&path, 1))
+    );
+}
+
+#[test]
+fn different_key_is_changed_at_first_line_knowing_host() {
+    let fx = Fixture::new();
+    let known_key = fx.key("known", "ed25519");
+    let presented = fx.key("presented", "ed25519");
+    let other = fx.key("other", "ed25519");
+    let (path, known) = fx.load(&format!(
+        "other {}\nweb1 {}\nweb1,web2 {}\n",
+        other.text, known_key.text, other.text
+    ));
+    assert_eq!(
+        known.check(&host("web1"), &presented.public),
+        Verdict::Changed(at(&path, 2))
+    );
+}
+
+/// Stricter than OpenSSH, which would treat this host as new.
+#[test]
+fn key_of_another_type_is_changed() {
+    let fx = Fixture::new();
+    let ecdsa = fx.key("ecdsa", "ecdsa");
+    let ed = fx.key("ed", "ed25519");
+    let (path, known) = fx.load(&format!("web1 {}\n", ecdsa.text));
+    assert_eq!(
+        known.check(&host("web1"), &ed.public),
+        Verdict::Changed(at(&path, 1))
+    );
+}
+
+#[test]
+fn host_not_listed_is_unknown() {
+    let fx = Fixture::new();
+    let key = fx.key("key", "ed25519");
+    let (_, known) = fx.load(&format!("web1 {}\n", key.text));
+    assert_eq!(known.check(&host("web2"), &key.public), Verdict::Unknown);
+    assert_eq!(known.check(&host("web10"), &key.public), Verdict::Unknown);
+    assert!(!known.knows(&host("web2")));
+}
+
+#[test]
+fn revoked_beats_trusted_wherever_it_is() {
+    let fx = Fixture::new();
+    let key = fx.key("key", "ed25519");
+    let (path, known) = fx.load(&format!("web1 {0}\n@revoked * {0}\n", key.text));
+    assert_eq!(
+        known.check(&host("web1"), &key.public),
+        Verdict::Revoked(at(&path, 2))
+    );
+
+    let (path, known) = fx.load(&format!("@revoked web1 {0}\nweb1 {0}\n", key.text));
+    assert_eq!(
+        known.check(&host("web1"), &key.public),
+        Verdict::Revoked(at(&path, 1))
+    );
+}
+
+#[test]
+fn revoked_key_is_revoked_for_unknown_hosts_too() {
+    let fx = Fixture::new();
+    let key = fx.key("key", "ed25519");
+    let (path, known) = fx.load(&format!("@revoked * {}\n", key.text));
+    assert_eq!(
+        known.check(&host("anything"), &key.public),
+        Verdict::Revoked(at(&path, 1))
+    );
+    // A revocation does not make the host known.
+    assert!(!known.knows(&host("anything")));
+}
+
+/// OpenSSH filters lines by host before it looks at markers, so a
+/// revocation applies only to the hosts its pattern names.
+#[test]
+fn revoked_line_applies_to_hosts_its_pattern_names() {
+    let fx = Fixture::new();
+    let key = fx.key("key", "ed25519");
+    let (path, known) = fx.load(&format!("@revoked web2 {0}\nweb1,web2 {0}\n", key.text));
+    assert_eq!(
+        known.check(&host("web1"), &key.public),
+        Verdict::Trusted(at(&path, 2))
+    );
+    assert_eq!(
+        known.check(&host("web2"), &key.public),
+        Verdict::Revoked(at(&path, 1))
+    );
+}
+
+#[test]
+fn revoked_other_key_does_not_change_verdict() {
+    let fx = Fixture::new();
+    let bad = fx.key("bad", "ed25519");
+    let good = fx.key("good", "ed25519");
+    let (path, known) = fx.load(&format!("@revoked * {}\nweb1 {}\n", bad.text, good.text));
+    assert_eq!(
+        known.check(&host("web1"), &good.public),
+        Verdict::Trusted(at(&path, 2))
+    );
+    assert_eq!(known.check(&host("web2"), &good.public), Verdict::Unknown);
+}
+
+#[test]
+fn key_comments_are_ignored() {
+    let fx = Fixture::new();
+    let key = fx.key("key", "ed25519");
+    let (path, known) = fx.load(&format!(
+        "web1 {} a completely different comment\n",
+        key.text
+    ));
+    assert_eq!(key.public.comment().as_str_lossy(), "made-by@fixture");
+    assert_eq!(
+        known.check(&host("web1"), &key.public),
+        Verdict::Trusted(at(&path, 1))
+    );
+    let mut renamed = key.public.clone();
+    renamed.set_comment("someone-else@elsewhere");
+    assert_eq!(
+        known.check(&host("web1"), &renamed),
+        Verdict::Trusted(at(&path, 1))
+    );
+}
+
+#[test]
+fn tabs_and_runs_of_spaces_separate_fields() {
+    let fx = Fixture::new();
+    let key = fx.key("key", "ed25519");
+    let (ty, b64) = key.text.split_once(' ').unwrap();
+    let (path, known) = fx.load(&format!(
+        "\t  # indented comment\n \t web1,web2 \t\t {ty}   {b64}\t comment  words\r\n"
+    ));
+    assert_eq!(
+        known.check(&host("web2"), &key.public),
+        Verdict::Trusted(at(&path, 2))
+    );
+}
+
+#[test]
+fn bracketed_entries_match_only_their_port() {
+    let fx = Fixture::new();
+    let key = fx.key("key", "ed25519");
+    let other = fx.key("other", "ed25519");
+    let (path, known) = fx.load(&format!(
+        "[web1]:2222 {}\nweb2 {}\n[web3]:22 {}\n",
+        key.text, key.text, key.text
+    ));
+    assert_eq!(
+        known.check(&host_port("web1", 2222), &key.public),
+        Verdict::Trusted(at(&path, 1))
+    );
+    assert_eq!(
+        known.check(&host_port("web1", 2222), &other.public),
+        Verdict::Changed(at(&path, 1))
+    );
+    assert_eq!(known.check(&host("web1"), &key.public), Verdict::Unknown);
+    assert_eq!(
+        known.check(&host_port("web1", 2223), &key.public),
+        Verdict::Unknown
+    );
+    // An entry without brackets is for port 22 only.
+    assert_eq!(
+        known.check(&host_port("web2", 2222), &key.public),
+        Verdict::Unknown
+    );
+    // OpenSSH never looks up `[host]:22`, so such a line matches nothing.
+    assert_eq!(known.check(&host("web3"), &key.public), Verdict::Unknown);
+    assert!(!openssh_finds(&path, "web3"));
+}
+
+#[test]
+fn wildcard_and_negated_patterns() {
+    let fx = Fixture::new();
+    let key = fx.key("key", "ed25519");
+    let (path, known) = fx.load(&format!(
+        "*.example.com,!bad.example.com {0}\ndb? {0}\n!web1,web* {0}\n",
+        key.text
+    ));
+    let trusted = |name: &str| known.check(&host(name), &key.public);
+    assert_eq!(trusted("a.example.com"), Verdict::Trusted(at(&path, 1)));
+    assert_eq!(trusted("bad.example.com"), Verdict::Unknown);
+    assert_eq!(trusted("example.com"), Verdict::Unknown);
+    assert_eq!(trusted("db1"), Verdict::Trusted(at(&path, 2)));
+    assert_eq!(trusted("db12"), Verdict::Unknown);
+    assert_eq!(trusted("web2"), Verdict::Trusted(at(&path, 3)));
+    assert_eq!(trusted("web1"), Verdict::Unknown);
+}
+
+/// ssh-keygen -F decides, for each name, whether any line matches it; the
+/// checker must agree on every one.
+#[test]
+fn host_matching_agrees_with_ssh_keygen() {
+    let fx = Fixture::new();
+    let key = fx.key("key", "ed25519");
+    let (path, known) = fx.load(&format!(
+        "web1,web2 {0}\n\
+         [web3]:2222 {0}\n\
+         *.example.com,!bad.example.com {0}\n\
+         db? {0}\n\
+         [*.corp]:* {0}\n\
+         10.0.0.* {0}\n\
+         Mixed.CASE.org {0}\n\
+         !no-*,n* {0}\n\
+         [::1]:2200 {0}\n",
+        key.text
+    ));
+    let hosts = [
+        host("web1"),
+        host("web2"),
+        host("web3"),
+        host_port("web3", 2222),
+        host_port("web3", 22),
+        host_port("web1", 2222),
+        host("a.example.com"),
+        host("bad.example.com"),
+        host("x.bad.example.com"),
+        host("example.com"),
+        host("db1"),
+        host("db12"),
+        host("db"),
+        host_port("a.corp", 2200),
+        host("a.corp"),
+        host("10.0.0.5"),
+        host("10.0.1.5"),
+        host("mixed.case.org"),
+        host("MIXED.case.ORG"),
+        host("nope"),
+        host("no-way"),
+        host_port("::1", 2200),
+        host("::1"),
+    ];
+    for h in hosts {
+        let name = h.lookup_name();
+        assert_eq!(
+            known.knows(&h),
+            openssh_finds(&path, &name),
+            "lookup of {name}"
+        );
+    }
+}
+
+#[test]
+fn names_and_patterns_match_case_insensitively() {
+    let fx = Fixture::new();
+    let key = fx.key("key", "ed25519");
+    let (path, known) = fx.load(&format!("Web1.Example.COM {}\n", key.text));
+    assert_eq!(
+        known.check(&host("WEB1.example.com"), &key.public),
+        Verdict::Trusted(at(&path, 1))
+    );
+}
+
+#[test]
+fn entries_hashed_by_ssh_keygen_are_found() {
+    let fx = Fixture::new();
+    let ed = fx.key("ed", "ed25519");
+    let ecdsa = fx.key("ecdsa", "ecdsa");
+    let path = fx.write(
+        "known_hosts",
+        &format!("web1,web4 {}\n[web2]:2222 {}\n", ed.text, ecdsa.text),
+    );
+    ssh_keygen_ok([OsStr::new("-H"), OsStr::new("-f"), path.as_os_str()]);
+    let hashed = fs::read_to_string(&path).unwrap();
+    assert!(
+        !hashed.contains("web"),
+        "ssh-keygen left names in clear: {hashed}"
+    );
+    assert!(hashed.lines().all(|l| l.starts_with("|1|")));
+
+    let known = KnownHosts::load(std::slice::from_ref(&path)).unwrap();
+    // ssh-keygen writes one hashed line per name.
+    assert_eq!(
+        known.check(&host("web1"), &ed.public),
+        Verdict::Trusted(at(&path, 1))
+    );
+    assert_eq!(
+        known.check(&host("web4"), &ed.public),
+        Verdict::Trusted(at(&path, 2))
+    );
+    assert_eq!(
+        known.check(&host("WEB1"), &ed.public),
+        Verdict::Trusted(at(&path, 1))
+    );
+    assert_eq!(
+        known.check(&host_port("web2", 2222), &ecdsa.public),
+        Verdict::Trusted(at(&path, 3))
+    );
+    assert_eq!(
+        known.check(&host_port("web2", 2222), &ed.public),
+        Verdict::Changed(at(&path, 3))
+    );
+    assert_eq!(known.check(&host("web2"), &ecdsa.public), Verdict::Unknown);
+    assert_eq!(known.check(&host("web3"), &ed.public), Verdict::Unknown);
+}
+
+#[test]
+fn cert_authority_line_never_trusts_a_plain_key() {
+    let fx = Fixture::new();
+    let ca = fx.key("ca", "ed25519");
+    let (_, known) = fx.load(&format!("@cert-authority *.example.com {}\n", ca.text));
+    assert_eq!(
+        known.check(&host("web1.example.com"), &ca.public),
+        Verdict::Unknown
+    );
+    assert!(known.knows(&host("web1.example.com")));
+    assert!(!known.knows(&host("example.org")));
+}
+
+#[test]
+fn host_certificate_signed_by_known_ca_is_trusted() {
+    let fx = Fixture::new();
+    let ca = fx.key("ca", "ed25519");
+    let host_key = fx.key("host", "ed25519");
+    let cert = fx.certify(&ca, &host_key, &["-h", "-n", "web1.example.com,web1"]);
+    let (path, known) = fx.load(&format!("@cert-authority *.example.com,web1 {}\n", ca.text));
+    assert_eq!(
+        known.check_certificate(&host("web1.example.com"), &cert),
+        Verdict::Trusted(at(&path, 1))
+    );
+    assert_eq!(
+        known.check_certificate(&host("web1"), &cert),
+        Verdict::Trusted(at(&path, 1))
+    );
+    // The same certificate handed over as a public key gets the same rules.
+    let wrapped = PublicKey::from(KeyData::Certificate(Box::new(cert.clone())));
+    assert_eq!(
+        known.check(&host("web1.example.com"), &wrapped),
+        Verdict::Trusted(at(&path, 1))
+    );
+    // The CA line does not cover this host, and no principal names it.
+    assert_eq!(
+        known.check_certificate(&host("web2.example.org"), &cert),
+        Verdict::Unknown
+    );
+}
+
+#[test]
+fn rsa_ca_with_sha2_signature_is_trusted_but_sha1_is_not() {
+    let fx = Fixture::new();
+    let ca = fx.key("ca", "rsa");
+    let host_key = fx.key("host", "ecdsa");
+    let (path, known) = fx.load(&format!("@cert-authority * {}\n", ca.text));
+    let sha2 = fx.certify(&ca, &host_key, &["-h", "-n", "web1", "-t", "rsa-sha2-512"]);
+    assert_eq!(
+        known.check_certificate(&host("web1"), &sha2),
+        Verdict::Trusted(at(&path, 1))
+    );
+    let sha1 = fx.certify(&ca, &host_key, &["-h", "-n", "web1", "-t", "ssh-rsa"]);
+    assert_eq!(
+        known.check_certificate(&host("web1"), &sha1),
+        Verdict::Unknown
+    );
+}
+
+#[test]
+fn certificate_for_another_principal_is_not_trusted() {
+    let fx = Fixture::new();
+    let ca = fx.key("ca", "ed25519");
+    let host_key = fx.key("host", "ed25519");
+    let cert = fx.certify(&ca, &host_key, &["-h", "-n", "web2.example.com"]);
+    let (_, known) = fx.load(&format!("@cert-authority *.example.com {}\n", ca.text));
+    assert_eq!(
+        known.check_certificate(&host("web1.example.com"), &cert),
+        Verdict::Unknown
+    );
+}
+
+/// Stricter than OpenSSH, which accepts a host certificate without
+/// principals for any host.
+#[test]
+fn certificate_without_principals_is_not_trusted() {
+    let fx = Fixture::new();
+    let ca = fx.key("ca", "ed25519");
+    let host_key = fx.key("host", "ed25519");
+    let cert = fx.certify(&ca, &host_key, &["-h"]);
+    assert!(cert.valid_principals().is_empty());
+    let (_, known) = fx.load(&format!("@cert-authority * {}\n", ca.text));
+    assert_eq!(
+        known.check_certificate(&host("web1"), &cert),
+        Verdict::Unknown
+    );
+}
+
+#[test]
+fn certificate_outside_its_validity_is_not_trusted() {
+    let fx = Fixture::new();
+    let ca = fx.key("ca", "ed25519");
+    let host_key = fx.key("host", "ed25519");
+    let (path, known) = fx.load(&format!("@cert-authority * {}\n", ca.text));
+    let expired = fx.certify(
+        &ca,
+        &host_key,
+        &["-h", "-n", "web1", "-V", "20200101:20200102"],
+    );
+    assert_eq!(
+        known.check_certificate(&host("web1"), &expired),
+        Verdict::Unknown
+    );
+    let future = fx.certify(&ca, &host_key, &["-h", "-n", "web1", "-V", "+1d:+2d"]);
+    assert_eq!(
+        known.check_certificate(&host("web1"), &future),
+        Verdict::Unknown
+    );
+    let current = fx.certify(&ca, &host_key, &["-h", "-n", "web1", "-V", "-1d:+1d"]);
+    assert_eq!(
+        known.check_certificate(&host("web1"), &current),
+        Verdict::Trusted(at(&path, 1))
+    );
+}
+
+#[test]
+fn user_certificate_is_not_a_host_certificate() {
+    let fx = Fixture::new();
+    let ca = fx.key("ca", "ed25519");
+    let host_key = fx.key("host", "ed25519");
+    let cert = fx.certify(&ca, &host_key, &["-n", "web1"]);
+    let (_, known) = fx.load(&format!("@cert-authority * {}\n", ca.text));
+    assert_eq!(
+        known.check_certificate(&host("web1"), &cert),
+        Verdict::Unknown
+    );
+}
+
+/// No critical option is defined for host certificates, so OpenSSH
+/// rejects any; an option it cannot honour must not be ignored.
+#[test]
+fn certificate_with_critical_options_is_not_trusted() {
+    let fx = Fixture::new();
+    let ca = fx.key("ca", "ed25519");
+    let host_key = fx.key("host", "ed25519");
+    let cert = fx.certify(
+        &ca,
+        &host_key,
+        &["-h", "-n", "web1", "-O", "force-command=/bin/true"],
+    );
+    assert!(!cert.critical_options().is_empty());
+    let (_, known) = fx.load(&format!("@cert-authority * {}\n", ca.text));
+    assert_eq!(
+        known.check_certificate(&host("web1"), &cert),
+        Verdict::Unknown
+    );
+}
+
+#[test]
+fn certificate_from_unknown_ca_is_not_trusted() {
+    let fx = Fixture::new();
+    let ca = fx.key("ca", "ed25519");
+    let rogue = fx.key("rogue", "ed25519");
+    let host_key = fx.key("host", "ed25519");
+    let cert = fx.certify(&rogue, &host_key, &["-h", "-n", "web1"]);
+    let (_, known) = fx.load(&format!("@cert-authority * {}\n", ca.text));
+    assert_eq!(
+        known.check_certificate(&host("web1"), &cert),
+        Verdict::Unknown
+    );
+}
+
+#[test]
+fn tampered_certificate_is_not_trusted() {
+    let fx = Fixture::new();
+    let ca = fx.key("ca", "ed25519");
+    let host_key = fx.key("host", "ed25519");
+    let cert = fx.certify(&ca, &host_key, &["-h", "-n", "web1"]);
+    let (path, known) = fx.load(&format!("@cert-authority * {}\n", ca.text));
+    assert_eq!(
+        known.check_certificate(&host("web1"), &cert),
+        Verdict::Trusted(at(&path, 1))
+    );
+
+    // Rewrite the key id inside the signed body; the signature no longer fits.
+    let mut bytes = cert.to_bytes().unwrap();
+    let id = b"fixture-key-id";
+    let start = bytes.windows(id.len()).position(|w| w == id).unwrap();
+    bytes[start..start + id.len()].copy_from_slice(b"tampered-keyid");
+    let tampered = Certificate::from_bytes(&bytes).unwrap();
+    assert_eq!(tampered.key_id(), "tampered-keyid");
+    assert_eq!(
+        known.check_certificate(&host("web1"), &tampered),
+        Verdict::Unknown
+    );
+}
+
+#[test]
+fn revoked_ca_or_revoked_certified_key_is_revoked() {
+    let fx = Fixture::new();
+    let ca = fx.key("ca", "ed25519");
+    let host_key = fx.key("host", "ed25519");
+    let cert = fx.certify(&ca, &host_key, &["-h", "-n", "web1"]);
+    let (path, known) = fx.load(&format!("@cert-authority * {0}\n@revoked * {0}\n", ca.text));
+    assert_eq!(
+        known.check_certificate(&host("web1"), &cert),
+        Verdict::Revoked(at(&path, 2))
+    );
+    let (path, known) = fx.load(&format!(
+        "@cert-authority * {}\nweb1 {}\n@revoked web1 {}\n",
+        ca.text, host_key.text, host_key.text
+    ));
+    assert_eq!(
+        known.check_certificate(&host("web1"), &cert),
+        Verdict::Revoked(at(&path, 3))
+    );
+}
+
+#[test]
+fn invalid_certificate_falls_back_to_its_plain_key() {
+    let fx = Fixture::new();
+    let ca = fx.key("ca", "ed25519");
+    let host_key = fx.key("host", "ed25519");
+    let other = fx.key("other", "ed25519");
+    let cert = fx.certify(&ca, &host_key, &["-h", "-n", "somewhere-else"]);
+    let (path, known) = fx.load(&format!(
+        "@cert-authority * {}\nweb1 {}\nweb2 {}\n",
+        ca.text, host_key.text, other.text
+    ));
+    assert_eq!(
+        known.check_certificate(&host("web1"), &cert),
+        Verdict::Trusted(at(&path, 2))
+    );
+    assert_eq!(
+        known.check_certificate(&host("web2"), &cert),
+        Verdict::Changed(at(&path, 3))
+    );
+}
+
+#[test]
+fn certificate_on_other_port_matches_bare_name_principal() {
+    let fx = Fixture::new();
+    let ca = fx.key("ca", "ed25519");
+    let host_key = fx.key("host", "ed25519");
+    let cert = fx.certify(&ca, &host_key, &["-h", "-n", "web1.example.com"]);
+    let (path, known) = fx.load(&format!("@cert-authority [*.example.com]:* {}\n", ca.text));
+    assert_eq!(
+        known.check_certificate(&host_port("web1.example.com", 2222), &cert),
+        Verdict::Trusted(at(&path, 1))
+    );
+    // As in OpenSSH, the CA line's pattern is matched against the lookup
+    // name, so a pattern without brackets does not cover other ports.
+    let (_, known) = fx.load(&format!("@cert-authority *.example.com {}\n", ca.text));
+    assert_eq!(
+        known.check_certificate(&host_port("web1.example.com", 2222), &cert),
+        Verdict::Unknown
+    );
+}
+
+#[test]
+fn known_algorithms_in_file_order_without_revoked_or_ca_keys() {
+    let fx = Fixture::new();
+    let ecdsa = fx.key("ecdsa", "ecdsa");
+    let ecdsa2 = fx.key("ecdsa2", "ecdsa");
+    let ed = fx.key("ed", "ed25519");
+    let rsa = fx.key("rsa", "rsa");
+    let ca = fx.key("ca", "rsa");
+    let (_, known) = fx.load(&format!(
+        "web2 {}\nweb1 {}\nweb1 {}\nweb1 {}\nweb1 {}\n@revoked * {}\n@cert-authority * {}\n",
+        ed.text, ecdsa.text, ed.text, ecdsa2.text, rsa.text, rsa.text, ca.text
+    ));
+    assert_eq!(
+        known.known_algorithms(&host("web1")),
+        vec![
+            Algorithm::Ecdsa {
+                curve: EcdsaCurve::NistP256
+            },
+            Algorithm::Ed25519
+        ]
+    );
+    assert_eq!(known.known_algorithms(&host("web3")), vec![]);
+}
+
+#[test]
+fn malformed_lines_are_errors_naming_file_and_line() {
+    let fx = Fixture::new();
+    let key = fx.key("key", "ed25519");
+    let rsa = fx.key("rsa", "rsa");
+    let ca = fx.key("ca", "ed25519");
+    let cert = fx.certify(&ca, &key, &["-h", "-n", "web1"]);
+    let cert_text = cert.to_openssh().unwrap();
+    let b64 = key.text.split_once(' ').unwrap().1;
+    let cases = [
+        (
+            format!("@bogus web1 {}", key.text),
+            LineProblem::UnknownMarker("@bogus".into()),
+        ),
+        (
+            format!("@revoked @cert-authority web1 {}", key.text),
+            LineProblem::SeveralMarkers,
+        ),
+        ("@revoked".to_owned(), LineProblem::MissingHosts),
+        ("web1".to_owned(), LineProblem::MissingKeyType),
+        ("web1 # no key".to_owned(), LineProblem::MissingKeyType),
+        ("web1 ssh-ed25519".to_owned(), LineProblem::MissingKey),
+        (
+            "web1 ssh-ed25519 not*base64".to_owned(),
+            LineProblem::BadBase64,
+        ),
+        (
+            format!("|1|abc|def {}", key.text),
+            LineProblem::BadHashedHost,
+        ),
+        (
+            format!("|2|{b64}|{b64} {}", key.text),
+            LineProblem::BadHashedHost,
+        ),
+        (
+            format!("web1 ssh-rsa {b64}"),
+            LineProblem::KeyTypeMismatch {
+                field: "ssh-rsa".into(),
+                actual: "ssh-ed25519".into(),
+            },
+        ),
+        (
+            format!(
+                "web1 ecdsa-sha2-nistp256 {}",
+                rsa.text.split_once(' ').unwrap().1
+            ),
+            LineProblem::KeyTypeMismatch {
+                field: "ecdsa-sha2-nistp256".into(),
+                actual: "ssh-rsa".into(),
+            },
+        ),
+        (format!("web1 {cert_text}"), LineProblem::CertificateAsKey),
+    ];
+    for (line, problem) in cases {
+        let path = fx.write(
+            "bad",
+            &format!("# a comment\n\nweb0 {}\n{line}\n", key.text),
+        );
+        let err = KnownHosts::load(std::slice::from_ref(&path))
+            .err()
+            .unwrap_or_else(|| panic!("accepted {line:?}"));
+        let message = err.to_string();
+        match err {
+            KnownHostsError::Line {
+                at: location,
+                problem: found,
+            } => {
+                assert_eq!(location, at(&path, 4), "{line:?}");
+                assert_eq!(found, problem, "{line:?}");
+            }
+            other => panic!("{line:?}: unexpected error {other:?}"),
+        }
+        assert!(
+            message.starts_with(&format!("{}:4: ", path.display())),
+            "{message}"
+        );
+    }
+    // A key whose base64 is fine but whose bytes are not a key.
+    let path = fx.write("bad", "web1 ssh-ed25519 AAAA\n");
+    let err = KnownHosts::load(std::slice::from_ref(&path)).err().unwrap();
+    assert!(
+        matches!(
+            err,
+            KnownHostsError::Line {
+                problem: LineProblem::BadKey(_),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains(":1: cannot decode the key"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_base64_message_matches_the_documented_form() {
+    let fx = Fixture::new();
+    let path = fx.write("known_hosts", "\n\n\n\n\n\nweb1 ssh-ed25519 %%%%\n");
+    let err = KnownHosts::load(std::slice::from_ref(&path)).err().unwrap();
+    assert_eq!(
+        err.to_string(),
+        format!("{}:7: cannot decode the key (bad base64)", path.display())
+    );
+}
+
+#[test]
+fn missing_files_are_skipped_and_files_load_in_order() {
+    let fx = Fixture::new();
+    let key = fx.key("key", "ed25519");
+    let user = fx.write("user", &format!("web1 {}\n", key.text));
+    let global = fx.write("global", &format!("web1,web2 {}\n", key.text));
+    let files = [
+        fx.path("missing"),
+        fx.path("no-such-dir/known_hosts"),
+        user.clone(),
+        global.clone(),
+    ];
+    let known = KnownHosts::load(&files).unwrap();
+    assert_eq!(
+        known.check(&host("web1"), &key.public),
+        Verdict::Trusted(at(&user, 1))
+    );
+    assert_eq!(
+        known.check(&host("web2"), &key.public),
+        Verdict::Trusted(at(&global, 1))
+    );
+}
+
+#[test]
+fn unreadable_file_is_an_error() {
+    let fx = Fixture::new();
+    let dir = fx.path("a-directory");
+    fs::create_dir(&dir).unwrap();
+    let err = KnownHosts::load(std::slice::from_ref(&dir)).err().unwrap();
+    assert!(matches!(err, KnownHostsError::Read { .. }), "{err:?}");
+    assert!(err
+        .to_string()
+        .starts_with(&format!("{}: cannot read", dir.display())));
+}
+
+/// Names of the entries in `dir`, sorted.
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+fn mode(path: &Path) -> u32 {
+    fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+#[test]
+fn append_creates_file_and_private_directory() {
+    let fx = Fixture::new();
+    let key = fx.key("key", "ed25519");
+    let dir = fx.path("home/.ssh");
+    let file = dir.join("known_hosts");
+    append(&file, &host("Web1"), &key.public).unwrap();
+    append(&file, &host_port("web1", 2222), &key.public).unwrap();
+
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&file), 0o600);
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        format!("web1 {0}\n[web1]:2222 {0}\n", key.text)
+    );
+    assert!(openssh_finds(&file, "web1"));
+    assert!(openssh_finds(&file, "[web1]:2222"));
+    let known = KnownHosts::load(std::slice::from_ref(&file)).unwrap();
+    assert_eq!(
+        known.check(&host("web1"), &key.public),
+        Verdict::Trusted(at(&file, 1))
+    );
+    assert_eq!(
+        known.check(&host_port("web1", 2222), &key.public),
+        Verdict::Trusted(at(&file, 2))
+    );
+    assert_eq!(entries(&dir), ["known_hosts"]);
+}
+
+#[test]
+fn append_keeps_existing_content_and_mode() {
+    let fx = Fixture::new();
+    let old = fx.key("old", "ecdsa");
+    let new = fx.key("new", "rsa");
+    let existing = format!("# my hosts\nweb0 {} with a comment", old.text);
+    let file = fx.write("known_hosts", &existing);
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o640)).unwrap();
+
+    append(&file, &host("web1"), &new.public).unwrap();
+
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        format!("{existing}\nweb1 {}\n", new.text)
+    );
+    assert_eq!(mode(&file), 0o640);
+    let known = KnownHosts::load(std::slice::from_ref(&file)).unwrap();
+    assert_eq!(
+        known.check(&host("web0"), &old.public),
+        Verdict::Trusted(at(&file, 2))
+    );
+    assert_eq!(
+        known.check(&host("web1"), &new.public),
+        Verdict::Trusted(at(&file, 3))
+    );
+}
+
+#[test]
+fn append_leaves_no_temporary_file() {
+    let fx = Fixture::new();
+    let key = fx.key("key", "ed25519");
+    let dir = fx.path("ssh");
+    let file = dir.join("known_hosts");
+    for name in ["web1", "web2", "web3"] {
+        append(&file, &host(name), &key.public).unwrap();
+    }
+    assert_eq!(entries(&dir), ["known_hosts"]);
+
+    // A refused or failed append leaves nothing either.
+    assert!(append(&file, &host("*"), &key.public).is_err());
+    let unwritable = dir.join("a-directory");
+    fs::create_dir(&unwritable).unwrap();
+    let err = append(&unwritable, &host("web4"), &key.public).unwrap_err();
+    assert!(matches!(err, KnownHostsError::Write { .. }), "{err:?}");
+    assert_eq!(entries(&dir), ["a-directory", "known_hosts"]);
+    assert_eq!(fs::read_to_string(&file).unwrap().lines().count(), 3);
+}
+
+#[test]
+fn append_refuses_names_that_would_be_patterns() {
+    let fx = Fixture::new();
+    let key = fx.key("key", "ed25519");
+    let file = fx.path("known_hosts");
+    for name in [
+        "",
+        "*",
+        "web?",
+        "a,b",
+        "!web1",
+        "web 1",
+        "web\t1",
+        "@revoked",
+        "|1|x",
+        "#x",
+        "[web1]:2222",
+    ] {
+        let err = append(&file, &host(name), &key.public).unwrap_err();
+        assert!(
+            matches!(err, KnownHostsError::UnsafeHostName { .. }),
+            "{name:?}: {err:?}"
+        );
+    }
+    assert!(!file.exists());
+}
+
+#[test]
+fn append_refuses_a_certificate() {
+    let fx = Fixture::new();
+    let ca = fx.key("ca", "ed25519");
+    let host_key = fx.key("host", "ed25519");
+    let cert = fx.certify(&ca, &host_key, &["-h", "-n", "web1"]);
+    let file = fx.path("known_hosts");
+    let wrapped = PublicKey::from(KeyData::Certificate(Box::new(cert)));
+    let err = append(&file, &host("web1"), &wrapped).unwrap_err();
+    assert!(
+        matches!(err, KnownHostsError::CertificateNotKey { .. }),
+        "{err:?}"
+    );
+    assert!(!file.exists());
+}
+
+#[test]
+fn append_through_symlink_keeps_the_symlink() {
+    let fx = Fixture::new();
+    let key = fx.key("key", "ed25519");
+    let real = fx.write("real_known_hosts", "");
+    let link = fx.path("known_hosts");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    append(&link, &host("web1"), &key.public).unwrap();
+    assert!(fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        fs::read_to_string(&real).unwrap(),
+        format!("web1 {}\n", key.text)
+    );
+}
+
+#[test]
+fn concurrent_appends_lose_no_line() {
+    let fx = Fixture::new();
+    let key = fx.key("key", "ed25519");
+    let file = fx.path("known_hosts");
+    std::thread::scope(|scope| {
+        for i in 0..16 {
+            let (file, key) = (&file, &key.public);
+            scope.spawn(move || append(file, &host(&format!("web{i}")), key).unwrap());
+        }
+    });
+    let known = KnownHosts::load(std::slice::from_ref(&file)).unwrap();
+    for i in 0..16 {
+        assert!(known.knows(&host(&format!("web{i}"))), "web{i} lost");
+    }
+}
+
+#[test]
+fn known_hosts_can_be_shared_between_connections() {
+    fn shared<T: Send + Sync + 'static>() {}
+    shared::<KnownHosts>();
+}
