@@ -75,6 +75,12 @@ impl HostKeyCheck {
                 format!("host key for {name} changed: now {fingerprint}, known_hosts has another key ({at})"),
             )),
             Verdict::Unknown => match &self.policy {
+                // A host vouched for by an @cert-authority line must present
+                // a valid certificate; pinning its plain key would downgrade it.
+                UnknownKeyPolicy::Learn(_) if self.known.knows(&self.host) => self.refuse(Outcome::failure(
+                    Status::HostKeyChanged,
+                    format!("{name} is covered by @cert-authority but presented {fingerprint} without a valid certificate"),
+                )),
                 UnknownKeyPolicy::Learn(file) => {
                     let _guard = self.learn_lock.0.lock().unwrap_or_else(|poison| poison.into_inner());
                     match known_hosts::append(file, &self.host, &public) {
