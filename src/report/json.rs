@@ -123,3 +123,106 @@ impl Printer for JsonPrinter {
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use crate::event::{Outcome, Status};
+    use crate::report::testing::{
+        ended, err, exited, finished, host_started, out, run, run_finished, started, PLAIN,
+    };
+    use crate::report::ReportOptions;
+
+    const JSON: ReportOptions = ReportOptions {
+        json: true,
+        color: true,
+        progress: true,
+    };
+
+    fn parse(stdout: &str) -> Vec<Value> {
+        stdout
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("every stdout line is JSON"))
+            .collect()
+    }
+
+    #[test]
+    fn every_event_kind_becomes_one_json_line() {
+        let killed = Outcome {
+            status: Status::Failed,
+            exit_code: None,
+            signal: Some("TERM".to_string()),
+            error: Some("killed by TERM".to_string()),
+        };
+        let (stdout, stderr) = run(
+            JSON,
+            &[
+                started(&["web-01", "web-02", "web-03"]),
+                host_started("web-01"),
+                out("web-01", "\x1b[31mred\x1b[0m\ttab"),
+                err("web-01", "warn"),
+                exited("web-01", 0),
+                finished("web-02", Status::Unreachable, Some("connection refused")),
+                ended("web-03", killed),
+                run_finished(false),
+            ],
+        );
+        let records = parse(&stdout);
+        assert_eq!(
+            records,
+            [
+                json!({"type": "line", "host": "web-01", "stream": "stdout",
+                       "text": "\x1b[31mred\x1b[0m\ttab"}),
+                json!({"type": "line", "host": "web-01", "stream": "stderr", "text": "warn"}),
+                json!({"type": "result", "host": "web-01", "status": "ok", "exit_code": 0,
+                       "signal": null, "error": null, "duration_ms": 250}),
+                json!({"type": "result", "host": "web-02", "status": "unreachable",
+                       "exit_code": null, "signal": null, "error": "connection refused",
+                       "duration_ms": 250}),
+                json!({"type": "result", "host": "web-03", "status": "failed",
+                       "exit_code": null, "signal": "TERM", "error": "killed by TERM",
+                       "duration_ms": 250}),
+                json!({"type": "summary", "hosts": 3, "ok": 1, "failed": 1, "timeout": 0,
+                       "unreachable": 1, "host_key_unknown": 0, "host_key_changed": 0,
+                       "auth_failed": 0, "error": 0, "skipped": 0, "interrupted": false,
+                       "exit_code": 2, "duration_ms": 4130}),
+            ]
+        );
+        // Control characters are JSON-escaped, never raw, and nothing but
+        // JSON reaches stdout even with color and progress asked for.
+        assert!(stdout.starts_with(
+            r#"{"type":"line","host":"web-01","stream":"stdout","text":"\u001b[31mred\u001b[0m\ttab"}"#
+        ));
+        assert!(!stdout.contains('\x1b'));
+        // The human summary still goes to stderr.
+        assert!(
+            stderr.starts_with("3 hosts: 1 ok, 1 failed, 1 unreachable (4.1s)\n"),
+            "{stderr}"
+        );
+    }
+
+    #[test]
+    fn interrupted_summary() {
+        let (stdout, _) = run(
+            JSON,
+            &[
+                started(&["a", "b"]),
+                exited("a", 0),
+                finished("b", Status::Skipped, None),
+                run_finished(true),
+            ],
+        );
+        let summary = parse(&stdout).pop().expect("a summary line");
+        assert_eq!(summary["type"], "summary");
+        assert_eq!(summary["skipped"], 1);
+        assert_eq!(summary["interrupted"], true);
+        assert_eq!(summary["exit_code"], 130);
+    }
+
+    #[test]
+    fn human_mode_prints_no_json() {
+        let (stdout, _) = run(PLAIN, &[started(&["a"]), out("a", "{}"), exited("a", 0)]);
+        assert_eq!(stdout, "a | {}\n");
+    }
+}

@@ -68,7 +68,7 @@ pub fn build(
     stdout: Box<dyn Write + Send>,
     stderr: Box<dyn Write + Send>,
 ) -> Reporters {
-    let bar = (opts.progress && !opts.json).then(|| {
+    let bar = wants_bar(opts).then(|| {
         let bar = progress::bar(ProgressDrawTarget::stderr());
         // Keeps the spinner and elapsed time moving while hosts are silent.
         bar.enable_steady_tick(Duration::from_millis(120));
@@ -79,6 +79,12 @@ pub fn build(
         Terminal::new(stdout, stderr, bar),
         RunClock::Wall(None),
     )
+}
+
+/// A bar would share stderr with nothing useful in JSON mode, and JSON
+/// users are scripts.
+fn wants_bar(opts: &ReportOptions) -> bool {
+    opts.progress && !opts.json
 }
 
 /// The reporters of one run, fed in turn from one [`Reporter::report`] call
@@ -149,5 +155,111 @@ impl RunClock {
             #[cfg(test)]
             RunClock::Fixed(elapsed) => *elapsed,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Status;
+    use testing::{err, exited, finished, out, run, run_finished, started, Capture, PLAIN};
+
+    /// A stdout whose reader went away, as with `fleet run … | head -1`.
+    struct ClosedPipe;
+
+    impl Write for ClosedPipe {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::ErrorKind::BrokenPipe.into())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn human_run_streams_lines_then_summarizes() {
+        let (stdout, stderr) = run(
+            PLAIN,
+            &[
+                started(&["web-1", "web-2", "web-10"]),
+                out("web-10", "ready"),
+                err("web-2", "df: /mnt: No such file or directory"),
+                exited("web-10", 0),
+                exited("web-2", 1),
+                finished(
+                    "web-1",
+                    Status::HostKeyUnknown,
+                    Some("no key in known_hosts"),
+                ),
+                run_finished(false),
+            ],
+        );
+        assert_eq!(stdout, "web-10 | ready\n");
+        assert_eq!(
+            stderr,
+            "\
+web-2  ! df: /mnt: No such file or directory
+3 hosts: 1 ok, 1 failed, 1 host_key_unknown (4.1s)
+host_key_unknown:
+  no key in known_hosts: web-1
+  hint: known_hosts has no key for these hosts: verify their fingerprints out of band, then \
+add them to known_hosts or run again with `-o StrictHostKeyChecking=accept-new`
+failed:
+  exit 1: web-2
+  hint: the command ran but exited non-zero or was killed; to retry just these hosts: \
+fleet run 'web-2' …
+"
+        );
+    }
+
+    #[test]
+    fn closed_stdout_is_a_broken_pipe_error() {
+        let stderr = Capture::default();
+        let term = Terminal::new(Box::new(ClosedPipe), Box::new(stderr.clone()), None);
+        let mut reporters = Reporters::new(&PLAIN, term, RunClock::Fixed(Duration::ZERO));
+        reporters
+            .report(&started(&["a"]))
+            .expect("nothing written yet");
+        let error = reporters
+            .report(&out("a", "x"))
+            .expect_err("stdout is closed");
+        assert_eq!(error.kind(), io::ErrorKind::BrokenPipe);
+        // stderr still works, and the lost line is not retried.
+        reporters.report(&err("a", "y")).expect("stderr is open");
+        assert_eq!(stderr.text(), "a ! y\n");
+    }
+
+    #[test]
+    fn stderr_is_written_even_when_stdout_fails() {
+        let stderr = Capture::default();
+        let mut term = Terminal::new(Box::new(ClosedPipe), Box::new(stderr.clone()), None);
+        term.stdout().extend_from_slice(b"lost\n");
+        term.stderr().extend_from_slice(b"kept\n");
+        assert!(term.flush().is_err());
+        assert_eq!(stderr.text(), "kept\n");
+        assert!(term.flush().is_ok(), "nothing left to write");
+    }
+
+    #[test]
+    fn bar_only_for_human_output_when_asked() {
+        let bar = |json, progress| {
+            wants_bar(&ReportOptions {
+                json,
+                color: false,
+                progress,
+            })
+        };
+        assert!(bar(false, true));
+        assert!(!bar(false, false));
+        assert!(!bar(true, true));
+    }
+
+    #[test]
+    fn wall_clock_starts_at_run_started() {
+        let mut clock = RunClock::Wall(None);
+        assert_eq!(clock.elapsed(), Duration::ZERO);
+        clock.observe(&started(&[]));
+        assert!(matches!(clock, RunClock::Wall(Some(_))));
     }
 }

@@ -98,3 +98,130 @@ fn host_color(host: &str) -> Style {
     let index = (hash % PALETTE.len() as u64) as usize;
     PALETTE[index].on_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testing::{err, out, run, started, PLAIN};
+    use crate::report::ReportOptions;
+
+    const COLOR: ReportOptions = ReportOptions {
+        color: true,
+        ..PLAIN
+    };
+
+    #[test]
+    fn lines_are_prefixed_aligned_and_split_by_stream() {
+        let (stdout, stderr) = run(
+            PLAIN,
+            &[
+                started(&["web-01", "db-primary", "x"]),
+                out("web-01", " 10:02:11 up 41 days"),
+                err("db-primary", "warning: disk 91% full"),
+                out("x", ""),
+                out("db-primary", "\tindented"),
+            ],
+        );
+        assert_eq!(
+            stdout,
+            "web-01     |  10:02:11 up 41 days\n\
+             x          | \n\
+             db-primary | \tindented\n"
+        );
+        assert_eq!(stderr, "db-primary ! warning: disk 91% full\n");
+    }
+
+    #[test]
+    fn remote_control_sequences_are_shown_not_obeyed() {
+        let (stdout, stderr) = run(
+            PLAIN,
+            &[
+                started(&["web-01"]),
+                out("web-01", "\x1b]0;owned\x07\x1b[2Jcleared"),
+                err("web-01", "FAILED\rOK    "),
+            ],
+        );
+        assert_eq!(stdout, "web-01 | \\e]0;owned\\a\\e[2Jcleared\n");
+        assert_eq!(stderr, "web-01 ! FAILED\\rOK    \n");
+    }
+
+    #[test]
+    fn one_trailing_carriage_return_is_dropped() {
+        let (stdout, _) = run(
+            PLAIN,
+            &[started(&["w"]), out("w", "crlf\r"), out("w", "a\rb\r\r")],
+        );
+        assert_eq!(stdout, "w | crlf\nw | a\\rb\\r\n");
+    }
+
+    #[test]
+    fn padding_is_capped() {
+        let long = "a-very-long-host-name-from-some-cloud-provider";
+        let (stdout, _) = run(
+            PLAIN,
+            &[started(&[long, "b"]), out("b", "hi"), out(long, "yo")],
+        );
+        assert_eq!(
+            stdout,
+            format!("b{} | hi\n{long} | yo\n", " ".repeat(MAX_PAD - 1))
+        );
+    }
+
+    #[test]
+    fn lines_before_run_started_are_unpadded() {
+        let (stdout, _) = run(PLAIN, &[out("web-01", "early")]);
+        assert_eq!(stdout, "web-01 | early\n");
+    }
+
+    #[test]
+    fn color_marks_hosts_and_stderr() {
+        let (stdout, stderr) = run(
+            COLOR,
+            &[
+                started(&["web-01", "db-1"]),
+                out("web-01", "up"),
+                err("db-1", "oops"),
+            ],
+        );
+        // Pinned: a host's color must not change between releases.
+        assert_eq!(stdout, "\x1b[34mweb-01\x1b[0m | up\n");
+        assert_eq!(
+            stderr,
+            "\x1b[95mdb-1\x1b[0m   \x1b[1m\x1b[31m!\x1b[0m oops\n"
+        );
+    }
+
+    #[test]
+    fn hosts_get_stable_distinct_colors() {
+        let hosts: Vec<String> = (1..=20).map(|i| format!("web-{i:02}")).collect();
+        let colors: Vec<Style> = hosts.iter().map(|h| host_color(h)).collect();
+        assert_eq!(
+            colors,
+            hosts.iter().map(|h| host_color(h)).collect::<Vec<_>>()
+        );
+        let mut distinct = colors.clone();
+        distinct.sort_by_key(|s| s.get_fg_color().map(|c| format!("{c:?}")));
+        distinct.dedup();
+        assert!(
+            distinct.len() >= 6,
+            "20 hosts share {} colors",
+            distinct.len()
+        );
+        assert!(colors
+            .iter()
+            .all(|c| c.get_fg_color() != Some(AnsiColor::Red.into())));
+    }
+
+    #[test]
+    fn no_escape_codes_without_color() {
+        let (stdout, stderr) = run(
+            PLAIN,
+            &[
+                started(&["web-01"]),
+                out("web-01", "up"),
+                err("web-01", "oops"),
+            ],
+        );
+        assert!(!stdout.contains('\x1b') && !stderr.contains('\x1b'));
+    }
+}

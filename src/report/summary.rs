@@ -40,8 +40,14 @@ pub(crate) struct Summary {
     color: bool,
     tally: Tally,
     /// (status, sanitized cause) → hosts in the order they finished.
-    groups: BTreeMap<(Status, String), Vec<Arc<str>>>,
+    groups: BTreeMap<GroupKey, Vec<Arc<str>>>,
 }
+
+/// Hosts are grouped on their status and what went wrong.
+type GroupKey = (Status, Option<String>);
+
+/// One group line: its cause and its hosts.
+type Group<'a> = (&'a GroupKey, &'a Vec<Arc<str>>);
 
 impl Summary {
     pub(crate) fn new(color: bool) -> Summary {
@@ -66,16 +72,19 @@ impl Summary {
         };
         writeln!(out, " ({interrupted}{})", format_duration(elapsed))?;
 
-        let mut groups: Vec<_> = self.groups.iter().collect();
+        let mut groups: Vec<Group<'_>> = self.groups.iter().collect();
         groups.sort_by_key(|&(key, hosts)| (severity(key.0), Reverse(hosts.len()), &key.1));
-        for block in groups.chunk_by(|a, b| a.0 .0 == b.0 .0) {
+        for block in groups.chunk_by(|(a, _), (b, _)| a.0 == b.0) {
             let Some(&((status, _), _)) = block.first() else {
                 continue;
             };
             let style = self.status_style(*status);
             writeln!(out, "{style}{}{style:#}:", status.as_str())?;
             for ((_, cause), hosts) in block {
-                writeln!(out, "  {cause}: {}", fold_listed(hosts))?;
+                match cause {
+                    Some(cause) => writeln!(out, "  {cause}: {}", fold_listed(hosts))?,
+                    None => writeln!(out, "  {}", fold_listed(hosts))?,
+                }
             }
             self.write_hints(out, block)?;
         }
@@ -83,14 +92,10 @@ impl Summary {
     }
 
     /// Each distinct hint of one status block once, after its groups.
-    fn write_hints(
-        &self,
-        out: &mut Vec<u8>,
-        block: &[(&(Status, String), &Vec<Arc<str>>)],
-    ) -> io::Result<()> {
+    fn write_hints(&self, out: &mut Vec<u8>, block: &[Group<'_>]) -> io::Result<()> {
         let mut hints: Vec<&str> = Vec::new();
         for ((status, cause), _) in block {
-            if let Some(text) = hint(*status, cause) {
+            if let Some(text) = hint(*status, cause.as_deref().unwrap_or_default()) {
                 if !hints.contains(&text) {
                     hints.push(text);
                 }
@@ -142,12 +147,12 @@ impl Printer for Summary {
 }
 
 /// What the group line says went wrong, safe to print: the error may carry
-/// remote text such as a banner.
-fn cause(outcome: &Outcome) -> String {
+/// remote text such as a banner. None when the status says it all.
+fn cause(outcome: &Outcome) -> Option<String> {
     match (&outcome.error, &outcome.signal) {
-        (Some(error), _) => sanitize(error).into_owned(),
-        (None, Some(signal)) => format!("killed by signal {}", sanitize(signal)),
-        (None, None) => outcome.status.as_str().to_string(),
+        (Some(error), _) => Some(sanitize(error).into_owned()),
+        (None, Some(signal)) => Some(format!("killed by signal {}", sanitize(signal))),
+        (None, None) => None,
     }
 }
 
@@ -185,5 +190,205 @@ fn format_duration(d: Duration) -> String {
     } else {
         let secs = d.as_secs();
         format!("{}m{:02}s", secs / 60, secs % 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testing::{ended, exited, finished, run, run_finished, started, PLAIN};
+    use crate::report::ReportOptions;
+
+    fn summary(events: &[Event]) -> String {
+        let (stdout, stderr) = run(PLAIN, events);
+        assert_eq!(stdout, "", "the summary goes to stderr only");
+        stderr
+    }
+
+    #[test]
+    fn failures_are_grouped_by_cause_most_severe_first() {
+        let hosts = [
+            "web-01", "web-02", "web-03", "web-04", "web-05", "web-06", "web-07", "web-08",
+            "web-09", "db-01", "db-02", "app-01",
+        ];
+        let stderr = summary(&[
+            started(&hosts),
+            exited("web-01", 0),
+            exited("web-02", 0),
+            exited("web-08", 1),
+            exited("web-03", 1),
+            exited("web-07", 1),
+            exited("web-09", 2),
+            finished("web-06", Status::Unreachable, Some("connection refused")),
+            finished("web-05", Status::Unreachable, Some("connection timed out")),
+            finished("web-04", Status::Unreachable, Some("connection timed out")),
+            finished(
+                "db-01",
+                Status::AuthFailed,
+                Some("Permission denied (publickey)"),
+            ),
+            finished(
+                "db-02",
+                Status::HostKeyChanged,
+                Some("host key differs from ~/.ssh/known_hosts:7"),
+            ),
+            finished("app-01", Status::Timeout, Some("no exit after 30s")),
+            run_finished(false),
+        ]);
+        assert_eq!(
+            stderr,
+            "\
+12 hosts: 2 ok, 4 failed, 1 timeout, 3 unreachable, 1 host_key_changed, 1 auth_failed (4.1s)
+host_key_changed:
+  host key differs from ~/.ssh/known_hosts:7: db-02
+  hint: the host key differs from the one known_hosts records at the line shown: a reinstalled \
+host, or someone in the middle. Verify the new fingerprint out of band, then run \
+`fleet known-hosts forget db-02` (or remove that line)
+auth_failed:
+  Permission denied (publickey): db-01
+  hint: check that IdentityFile names the right key, that its public key is in the remote \
+user's ~/.ssh/authorized_keys (on a cloud instance: the key pair it was launched with), that \
+User is right, and that the key file is private (chmod 400 or 600)
+unreachable:
+  connection timed out: web-[04-05]
+  connection refused: web-06
+  hint: check the address (HostName, DNS), that firewalls and security groups let the SSH port \
+through, and that the machine is running
+  hint: the host answered but nothing listens on that port: check that sshd is running and \
+which Port it listens on
+timeout:
+  no exit after 30s: app-01
+  hint: the command ran longer than --timeout allows: raise it, or check whether the command \
+waits for input
+failed:
+  exit 1: web-[03,07-08]
+  exit 2: web-09
+  hint: the command ran but exited non-zero or was killed; to retry just these hosts: \
+fleet run 'web-[03,07-09]' …
+"
+        );
+    }
+
+    #[test]
+    fn all_ok_is_one_line() {
+        let stderr = summary(&[
+            started(&["a1", "a2"]),
+            exited("a1", 0),
+            exited("a2", 0),
+            run_finished(false),
+        ]);
+        assert_eq!(stderr, "2 hosts: 2 ok (4.1s)\n");
+        assert_eq!(
+            summary(&[started(&["a1"]), exited("a1", 0), run_finished(false)]),
+            "1 host: 1 ok (4.1s)\n"
+        );
+        assert_eq!(
+            summary(&[started(&[]), run_finished(false)]),
+            "0 hosts (4.1s)\n"
+        );
+    }
+
+    #[test]
+    fn nothing_is_printed_before_the_run_ends() {
+        assert_eq!(summary(&[started(&["a"]), exited("a", 1)]), "");
+    }
+
+    #[test]
+    fn interrupted_run_lists_skipped_hosts() {
+        let stderr = summary(&[
+            started(&["n1", "n2", "n3"]),
+            exited("n1", 0),
+            finished("n2", Status::Skipped, None),
+            finished("n3", Status::Skipped, None),
+            run_finished(true),
+        ]);
+        assert_eq!(
+            stderr,
+            "3 hosts: 1 ok, 2 skipped (interrupted after 4.1s)\n\
+             skipped:\n  n[2-3]\n  hint: not started because the run was interrupted\n"
+        );
+    }
+
+    #[test]
+    fn remote_text_in_errors_is_sanitized() {
+        let stderr = summary(&[
+            ended(
+                "h1",
+                Outcome::failure(Status::Error, "bad banner \x1b]0;owned\x07\x1b[2J"),
+            ),
+            run_finished(false),
+        ]);
+        assert_eq!(
+            stderr,
+            "1 host: 1 error (4.1s)\nerror:\n  bad banner \\e]0;owned\\a\\e[2J: h1\n"
+        );
+    }
+
+    #[test]
+    fn signal_without_error_names_the_signal() {
+        let killed = Outcome {
+            status: Status::Failed,
+            exit_code: None,
+            signal: Some("KILL".to_string()),
+            error: None,
+        };
+        let stderr = summary(&[ended("h1", killed), run_finished(false)]);
+        assert!(
+            stderr.contains("\n  killed by signal KILL: h1\n"),
+            "{stderr}"
+        );
+    }
+
+    #[test]
+    fn groups_of_one_status_put_the_biggest_first() {
+        let stderr = summary(&[
+            finished("a1", Status::Unreachable, Some("b")),
+            finished("a2", Status::Unreachable, Some("a")),
+            finished("a3", Status::Unreachable, Some("c")),
+            finished("a4", Status::Unreachable, Some("c")),
+            run_finished(false),
+        ]);
+        assert!(
+            stderr.contains("  c: a[3-4]\n  a: a2\n  b: a1\n"),
+            "{stderr}"
+        );
+        // The generic hint appears once however many groups want it.
+        assert_eq!(stderr.matches("hint:").count(), 1, "{stderr}");
+    }
+
+    #[test]
+    fn long_host_lists_are_cut() {
+        let hosts: Vec<Arc<str>> = (1..=MAX_LISTED + 3)
+            .map(|i| Arc::from(format!("n{i:03}")))
+            .collect();
+        assert_eq!(fold_listed(&hosts), "n[001-100] and 3 more");
+        assert_eq!(fold_listed(&hosts[..MAX_LISTED]), "n[001-100]");
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        let ms = Duration::from_millis;
+        assert_eq!(format_duration(ms(0)), "0.0s");
+        assert_eq!(format_duration(ms(4_130)), "4.1s");
+        assert_eq!(format_duration(ms(59_999)), "59.9s");
+        assert_eq!(format_duration(ms(60_000)), "1m00s");
+        assert_eq!(format_duration(ms(125_400)), "2m05s");
+    }
+
+    #[test]
+    fn color_marks_statuses_and_hints() {
+        let opts = ReportOptions {
+            color: true,
+            ..PLAIN
+        };
+        let (_, stderr) = run(opts, &[exited("h1", 3), run_finished(false)]);
+        assert!(
+            stderr.contains("\x1b[1m\x1b[31mfailed\x1b[0m:\n"),
+            "{stderr:?}"
+        );
+        assert!(
+            stderr.contains("\x1b[1m\x1b[36mhint\x1b[0m: "),
+            "{stderr:?}"
+        );
     }
 }

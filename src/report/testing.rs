@@ -12,7 +12,7 @@ use crate::report::{ReportOptions, Reporter, Reporters, RunClock};
 pub(crate) const RUN_TIME: Duration = Duration::from_millis(4_130);
 
 /// A writer whose bytes the test can read back; clones share the buffer.
-#[derive(Clone, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Capture(Arc<Mutex<Vec<u8>>>);
 
 impl Capture {
