@@ -1,0 +1,217 @@
+//! The progress bar on stderr: hosts finished out of all, and how they ended
+//! so far. It is only shown on a terminal, and [`Terminal`] hides it while
+//! anything else is printed.
+
+use std::io;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressFinish, ProgressStyle};
+
+use crate::event::{Event, Status};
+use crate::report::tally::Tally;
+use crate::report::terminal::Terminal;
+use crate::report::{Printer, RunClock};
+
+/// `⠙ 00:00:04 [=========>          ] 18/52 hosts  15 ok, 3 unreachable, 8 running`
+const TEMPLATE: &str = "{spinner} {elapsed_precise} [{bar:30}] {pos}/{len} hosts  {wide_msg}";
+
+/// A bar with fleet's look, drawn on `target`; its length is set when the
+/// run starts.
+pub(crate) fn bar(target: ProgressDrawTarget) -> ProgressBar {
+    // The template is a constant checked by a test; the fallback only keeps
+    // a typo from costing more than looks.
+    let style = ProgressStyle::with_template(TEMPLATE)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    ProgressBar::with_draw_target(None, target)
+        .with_style(style)
+        // If the run ends without RunFinished (stdout closed), dropping the
+        // bar must not leave it on screen.
+        .with_finish(ProgressFinish::AndClear)
+}
+
+/// Moves the bar along as hosts start and finish, and removes it when the
+/// run is over so the summary takes its place.
+#[derive(Default)]
+pub(crate) struct Progress {
+    tally: Tally,
+    running: usize,
+}
+
+impl Progress {
+    /// `15 ok, 3 unreachable, 8 running`.
+    fn message(&self) -> String {
+        let mut message = self.tally.breakdown();
+        if self.running > 0 {
+            let sep = if message.is_empty() { "" } else { ", " };
+            message.push_str(&format!("{sep}{} running", self.running));
+        }
+        message
+    }
+}
+
+impl Printer for Progress {
+    fn print(&mut self, event: &Event, _: &RunClock, term: &mut Terminal) -> io::Result<()> {
+        if let Event::RunFinished { .. } = event {
+            term.clear_bar();
+            return Ok(());
+        }
+        let Some(bar) = term.bar() else {
+            return Ok(());
+        };
+        match event {
+            Event::RunStarted { hosts } => bar.set_length(hosts.len() as u64),
+            Event::HostStarted { .. } => self.running += 1,
+            Event::HostFinished { outcome, .. } => {
+                // A skipped host never started, so it was never running.
+                if outcome.status != Status::Skipped {
+                    self.running = self.running.saturating_sub(1);
+                }
+                self.tally.record(event);
+                bar.inc(1);
+            }
+            Event::Line { .. } | Event::RunFinished { .. } => return Ok(()),
+        }
+        bar.set_message(self.message());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use indicatif::TermLike;
+
+    use super::*;
+    use crate::report::testing::{
+        err, exited, finished, host_started, out, run_finished, started, Capture, PLAIN, RUN_TIME,
+    };
+    use crate::report::{ReportOptions, Reporter, Reporters};
+
+    /// A terminal that records what the bar does as `<clear>` and `<bar>`
+    /// into the same capture as the printed text, so their order shows.
+    #[derive(Debug)]
+    struct Screen(Capture);
+
+    impl Screen {
+        fn note(&self, what: &str) -> io::Result<()> {
+            self.0.clone().write_all(what.as_bytes())
+        }
+    }
+
+    impl TermLike for Screen {
+        fn width(&self) -> u16 {
+            100
+        }
+        fn move_cursor_up(&self, _: usize) -> io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_down(&self, _: usize) -> io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_right(&self, _: usize) -> io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_left(&self, _: usize) -> io::Result<()> {
+            Ok(())
+        }
+        fn write_line(&self, s: &str) -> io::Result<()> {
+            self.write_str(s)
+        }
+        fn write_str(&self, s: &str) -> io::Result<()> {
+            if s.trim().is_empty() {
+                return Ok(());
+            }
+            self.note("<bar>")
+        }
+        fn clear_line(&self) -> io::Result<()> {
+            self.note("<clear>")
+        }
+        fn flush(&self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Reporters with a bar, where stdout, stderr and the bar all land in
+    /// one capture, like on a real terminal.
+    fn with_bar() -> (Reporters, Capture) {
+        let screen = Capture::default();
+        let bar = bar(ProgressDrawTarget::term_like(Box::new(Screen(
+            screen.clone(),
+        ))));
+        let term = Terminal::new(
+            Box::new(screen.clone()),
+            Box::new(screen.clone()),
+            Some(bar),
+        );
+        let opts = ReportOptions {
+            progress: true,
+            ..PLAIN
+        };
+        let reporters = Reporters::new(&opts, term, RunClock::Fixed(RUN_TIME));
+        (reporters, screen)
+    }
+
+    fn feed(reporters: &mut Reporters, events: &[Event]) {
+        for event in events {
+            reporters.report(event).expect("captures never fail");
+        }
+    }
+
+    #[test]
+    fn template_is_valid() {
+        assert!(ProgressStyle::with_template(TEMPLATE).is_ok());
+    }
+
+    #[test]
+    fn bar_counts_finished_hosts_and_statuses() {
+        let (mut reporters, _) = with_bar();
+        feed(
+            &mut reporters,
+            &[
+                started(&["a", "b", "c", "d"]),
+                host_started("a"),
+                host_started("b"),
+                host_started("c"),
+            ],
+        );
+        let bar = reporters.terminal.bar().expect("a bar").clone();
+        assert_eq!((bar.position(), bar.length()), (0, Some(4)));
+        assert_eq!(bar.message(), "3 running");
+        feed(
+            &mut reporters,
+            &[
+                exited("a", 0),
+                finished("b", Status::Unreachable, Some("no route to host")),
+                // Never started, so the running count must not drop.
+                finished("d", Status::Skipped, None),
+            ],
+        );
+        assert_eq!(bar.position(), 3);
+        assert_eq!(bar.message(), "1 ok, 1 unreachable, 1 skipped, 1 running");
+    }
+
+    #[test]
+    fn bar_is_hidden_while_lines_print_and_gone_before_the_summary() {
+        let (mut reporters, screen) = with_bar();
+        feed(
+            &mut reporters,
+            &[
+                started(&["a", "b"]),
+                host_started("a"),
+                out("a", "hello"),
+                err("a", "oops"),
+            ],
+        );
+        let shown = screen.text();
+        assert!(shown.contains("<clear>a | hello\n<bar>"), "{shown}");
+        assert!(shown.contains("<clear>a ! oops\n<bar>"), "{shown}");
+        feed(
+            &mut reporters,
+            &[exited("a", 0), exited("b", 0), run_finished(false)],
+        );
+        assert!(reporters.terminal.bar().is_none());
+        let shown = screen.text();
+        assert!(shown.ends_with("<clear>2 hosts: 2 ok (4.1s)\n"), "{shown}");
+    }
+}

@@ -1,0 +1,227 @@
+//! The default human output: every remote line as it arrives, prefixed with
+//! its host, `web-01 | text` on stdout and `web-01 ! text` on stderr.
+
+use std::io::{self, Write};
+
+use anstyle::{AnsiColor, Style};
+
+use crate::event::{Event, Stream};
+use crate::report::sanitize::sanitize;
+use crate::report::terminal::Terminal;
+use crate::report::{Printer, RunClock};
+
+/// Aliases are padded to the widest one so the text lines up, but one very
+/// long alias should not push every line far right.
+const MAX_PAD: usize = 32;
+
+/// Host colors: distinguishable on dark and light backgrounds, and without
+/// red, which is kept for the stderr marker.
+const PALETTE: [AnsiColor; 10] = [
+    AnsiColor::Cyan,
+    AnsiColor::Green,
+    AnsiColor::Yellow,
+    AnsiColor::Blue,
+    AnsiColor::Magenta,
+    AnsiColor::BrightCyan,
+    AnsiColor::BrightGreen,
+    AnsiColor::BrightYellow,
+    AnsiColor::BrightBlue,
+    AnsiColor::BrightMagenta,
+];
+
+/// Prints `Line` events with a host prefix, to the local stream matching
+/// the remote one.
+pub(crate) struct StreamPrinter {
+    color: bool,
+    width: usize,
+}
+
+impl StreamPrinter {
+    pub(crate) fn new(color: bool) -> StreamPrinter {
+        StreamPrinter { color, width: 0 }
+    }
+
+    fn host_style(&self, host: &str) -> Style {
+        if self.color {
+            host_color(host)
+        } else {
+            Style::new()
+        }
+    }
+
+    fn marker_style(&self) -> Style {
+        if self.color {
+            AnsiColor::Red.on_default().bold()
+        } else {
+            Style::new()
+        }
+    }
+}
+
+impl Printer for StreamPrinter {
+    fn print(&mut self, event: &Event, _: &RunClock, term: &mut Terminal) -> io::Result<()> {
+        match event {
+            Event::RunStarted { hosts } => {
+                let widest = hosts.iter().map(|h| h.chars().count()).max();
+                self.width = widest.unwrap_or(0).min(MAX_PAD);
+            }
+            Event::Line { host, stream, text } => {
+                // A CRLF line end from the remote would otherwise show as a
+                // trailing `\r` on every line; alone at the end it can't
+                // overwrite anything.
+                let text = sanitize(text.strip_suffix('\r').unwrap_or(text));
+                let pad = self.width.saturating_sub(host.chars().count());
+                let style = self.host_style(host);
+                let (out, sign, marker) = match stream {
+                    Stream::Stdout => (term.stdout(), '|', Style::new()),
+                    Stream::Stderr => (term.stderr(), '!', self.marker_style()),
+                };
+                writeln!(
+                    out,
+                    "{style}{host}{style:#}{:pad$} {marker}{sign}{marker:#} {text}",
+                    ""
+                )?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// The same color for a host on every run: FNV-1a of the alias, which
+/// (unlike `DefaultHasher`) is specified and won't change between builds.
+fn host_color(host: &str) -> Style {
+    let hash = host.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    // The remainder is below PALETTE.len(), so it fits in usize.
+    let index = (hash % PALETTE.len() as u64) as usize;
+    PALETTE[index].on_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testing::{err, out, run, started, PLAIN};
+    use crate::report::ReportOptions;
+
+    const COLOR: ReportOptions = ReportOptions {
+        color: true,
+        ..PLAIN
+    };
+
+    #[test]
+    fn lines_are_prefixed_aligned_and_split_by_stream() {
+        let (stdout, stderr) = run(
+            PLAIN,
+            &[
+                started(&["web-01", "db-primary", "x"]),
+                out("web-01", " 10:02:11 up 41 days"),
+                err("db-primary", "warning: disk 91% full"),
+                out("x", ""),
+                out("db-primary", "\tindented"),
+            ],
+        );
+        assert_eq!(
+            stdout,
+            "web-01     |  10:02:11 up 41 days\n\
+             x          | \n\
+             db-primary | \tindented\n"
+        );
+        assert_eq!(stderr, "db-primary ! warning: disk 91% full\n");
+    }
+
+    #[test]
+    fn remote_control_sequences_are_shown_not_obeyed() {
+        let (stdout, stderr) = run(
+            PLAIN,
+            &[
+                started(&["web-01"]),
+                out("web-01", "\x1b]0;owned\x07\x1b[2Jcleared"),
+                err("web-01", "FAILED\rOK    "),
+            ],
+        );
+        assert_eq!(stdout, "web-01 | \\e]0;owned\\a\\e[2Jcleared\n");
+        assert_eq!(stderr, "web-01 ! FAILED\\rOK    \n");
+    }
+
+    #[test]
+    fn one_trailing_carriage_return_is_dropped() {
+        let (stdout, _) = run(
+            PLAIN,
+            &[started(&["w"]), out("w", "crlf\r"), out("w", "a\rb\r\r")],
+        );
+        assert_eq!(stdout, "w | crlf\nw | a\\rb\\r\n");
+    }
+
+    #[test]
+    fn padding_is_capped() {
+        let long = "a-very-long-host-name-from-some-cloud-provider";
+        let (stdout, _) = run(
+            PLAIN,
+            &[started(&[long, "b"]), out("b", "hi"), out(long, "yo")],
+        );
+        assert_eq!(
+            stdout,
+            format!("b{} | hi\n{long} | yo\n", " ".repeat(MAX_PAD - 1))
+        );
+    }
+
+    #[test]
+    fn lines_before_run_started_are_unpadded() {
+        let (stdout, _) = run(PLAIN, &[out("web-01", "early")]);
+        assert_eq!(stdout, "web-01 | early\n");
+    }
+
+    #[test]
+    fn color_marks_hosts_and_stderr() {
+        let (stdout, stderr) = run(
+            COLOR,
+            &[
+                started(&["web-01", "db-1"]),
+                out("web-01", "up"),
+                err("db-1", "oops"),
+            ],
+        );
+        // Pinned: a host's color must not change between releases.
+        assert_eq!(stdout, "\x1b[34mweb-01\x1b[0m | up\n");
+        assert_eq!(
+            stderr,
+            "\x1b[95mdb-1\x1b[0m   \x1b[1m\x1b[31m!\x1b[0m oops\n"
+        );
+    }
+
+    #[test]
+    fn hosts_get_stable_distinct_colors() {
+        let hosts: Vec<String> = (1..=20).map(|i| format!("web-{i:02}")).collect();
+        let colors: Vec<Style> = hosts.iter().map(|h| host_color(h)).collect();
+        assert_eq!(
+            colors,
+            hosts.iter().map(|h| host_color(h)).collect::<Vec<_>>()
+        );
+        let mut distinct = colors.clone();
+        distinct.sort_by_key(|s| s.get_fg_color().map(|c| format!("{c:?}")));
+        distinct.dedup();
+        assert!(
+            distinct.len() >= 6,
+            "20 hosts share {} colors",
+            distinct.len()
+        );
+        assert!(colors
+            .iter()
+            .all(|c| c.get_fg_color() != Some(AnsiColor::Red.into())));
+    }
+
+    #[test]
+    fn no_escape_codes_without_color() {
+        let (stdout, stderr) = run(
+            PLAIN,
+            &[
+                started(&["web-01"]),
+                out("web-01", "up"),
+                err("web-01", "oops"),
+            ],
+        );
+        assert!(!stdout.contains('\x1b') && !stderr.contains('\x1b'));
+    }
+}
