@@ -236,6 +236,7 @@ impl LabBuilder {
                 .mode(0o755)
                 .create("/run/sshd")
                 .unwrap_or_else(|e| panic!("creating /run/sshd: {e}"));
+            assert_not_locked(&user);
         }
 
         let key = root.join("id_ed25519");
@@ -551,9 +552,9 @@ fn sshd_config(dir: &Path, name: &str, addr: SocketAddr, authorized_keys: &Path)
         config,
         "PidFile {pid}\n\
          AuthorizedKeysFile {authorized}\n\
-         # The lab directory is shared and world-readable; sshd need not care.\n\
+         # authorized_keys lies under the world-writable temporary directory.\n\
          StrictModes no\n\
-         # PAM needs root; without it sshd runs as any user.\n\
+         # PAM would need root and the system's PAM setup; the lab runs as anyone.\n\
          UsePAM no\n\
          PubkeyAuthentication yes\n\
          PasswordAuthentication no\n\
@@ -661,6 +662,19 @@ fn find_sshd() -> PathBuf {
                  openssh-server) and run the tests again"
             )
         })
+}
+
+/// Without PAM, sshd refuses every login to an account whose password is
+/// locked, key logins included. sshd can only tell when it runs as root, and
+/// then its log is the only hint, so say it here.
+fn assert_not_locked(user: &str) {
+    let shadow = fs::read_to_string("/etc/shadow").unwrap_or_default();
+    let entry = format!("{user}:!");
+    assert!(
+        !shadow.lines().any(|line| line.starts_with(&entry)),
+        "{user}'s password is locked ('!' in /etc/shadow), so sshd without PAM refuses \
+         every login to it; replace the lock by a disabled password, e.g. usermod -p '*' {user}"
+    );
 }
 
 /// Creates a key pair at `path` and `path.pub`.
