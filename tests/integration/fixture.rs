@@ -36,12 +36,15 @@ pub const PASSPHRASE: &str = "fleet-lab-passphrase";
 /// How long sshd may take to start listening before the lab gives up.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Host key types every sshd gets, as `ssh-keygen -t` names them, with a bit
-/// size where the default is not wanted: 2048-bit RSA keeps key generation
+/// Host key types every sshd gets, as `ssh-keygen -t` names them, with the
+/// `ssh-keygen` arguments that make each: 2048-bit RSA keeps key generation
 /// around a tenth of a second, where the 3072-bit default often takes a
 /// second, and every test builds its own lab.
-const HOST_KEY_TYPES: [(&str, Option<&str>); 3] =
-    [("ed25519", None), ("ecdsa", None), ("rsa", Some("2048"))];
+const HOST_KEY_TYPES: [(&str, &[&str]); 3] = [
+    ("ed25519", &["-t", "ed25519", "-N", ""]),
+    ("ecdsa", &["-t", "ecdsa", "-N", ""]),
+    ("rsa", &["-t", "rsa", "-b", "2048", "-N", ""]),
+];
 
 /// A set of hosts and the client files that reach them.
 pub struct Lab {
@@ -241,13 +244,14 @@ impl LabBuilder {
 
         let key = root.join("id_ed25519");
         let encrypted_key = root.join("id_ed25519_encrypted");
-        keygen(&key, "ed25519", None, "", "fleet-lab");
+        keygen(&key, "fleet-lab", &["-t", "ed25519", "-N", ""]);
+        // One round of the passphrase's key derivation instead of the
+        // default 16: decrypting takes a fraction of a second in OpenSSH, but
+        // far longer in an unoptimized test build of fleet.
         keygen(
             &encrypted_key,
-            "ed25519",
-            None,
-            PASSPHRASE,
             "fleet-lab-encrypted",
+            &["-t", "ed25519", "-N", PASSPHRASE, "-a", "1"],
         );
         let authorized_keys = root.join("authorized_keys");
         let none_authorized = root.join("authorized_keys.empty");
@@ -304,9 +308,9 @@ impl LabBuilder {
                         Kind::UnknownKey => None,
                         _ => Some(&started.host.host_keys),
                     };
+                    let (ip, port) = (started.host.addr.ip(), started.host.addr.port());
                     for key in known.into_iter().flatten() {
-                        let port = started.host.addr.port();
-                        writeln!(known_hosts, "[127.0.0.1]:{port} {}", key.public).unwrap();
+                        writeln!(known_hosts, "[{ip}]:{port} {}", key.public).unwrap();
                     }
                     sshds.push(started.sshd);
                     started.host
@@ -340,10 +344,10 @@ impl LabBuilder {
 
         let mut ssh_config = String::from("# Written by the fleet test lab.\n");
         for host in &hosts {
-            let port = host.addr.port();
+            let (ip, port) = (host.addr.ip(), host.addr.port());
             write!(
                 ssh_config,
-                "\nHost {}\n    HostName 127.0.0.1\n    Port {port}\n",
+                "\nHost {}\n    HostName {ip}\n    Port {port}\n",
                 host.name
             )
             .unwrap();
@@ -434,9 +438,9 @@ fn start_host(
 fn generate_host_keys(dir: &Path, name: &str) -> Vec<HostKey> {
     HOST_KEY_TYPES
         .iter()
-        .map(|(kind, bits)| {
+        .map(|(kind, args)| {
             let path = dir.join(format!("ssh_host_{kind}_key"));
-            keygen(&path, kind, *bits, "", name);
+            keygen(&path, name, args);
             let public_path = path.with_extension("pub");
             let public = read(&public_path);
             let mut fields = public.split_whitespace();
@@ -677,16 +681,14 @@ fn assert_not_locked(user: &str) {
     );
 }
 
-/// Creates a key pair at `path` and `path.pub`.
-fn keygen(path: &Path, kind: &str, bits: Option<&str>, passphrase: &str, comment: &str) {
-    let mut command = Command::new("ssh-keygen");
-    command
-        .args(["-q", "-t", kind, "-N", passphrase, "-C", comment, "-f"])
-        .arg(path);
-    if let Some(bits) = bits {
-        command.args(["-b", bits]);
-    }
-    run(&mut command);
+/// Creates a key pair at `path` and `path.pub`; `args` name at least the
+/// type (`-t`) and the passphrase (`-N`).
+fn keygen(path: &Path, comment: &str, args: &[&str]) {
+    run(Command::new("ssh-keygen")
+        .args(["-q", "-C", comment])
+        .args(args)
+        .arg("-f")
+        .arg(path));
 }
 
 /// Runs `id` with `args`, for the current user's name or uid.
@@ -703,8 +705,8 @@ fn run(command: &mut Command) -> String {
         .output()
         .unwrap_or_else(|e| match e.kind() {
             ErrorKind::NotFound => panic!(
-                "{program} not found; the integration tests need the OpenSSH client tools \
-             (Debian, Ubuntu: apt-get install openssh-client openssh-server)"
+                "{program} not found in PATH; the integration tests need it \
+                 (OpenSSH on Debian, Ubuntu: apt-get install openssh-client openssh-server)"
             ),
             _ => panic!("running {program}: {e}"),
         });
