@@ -17,4 +17,5 @@
 
 pub mod event;
 pub mod known_hosts;
+pub mod report;
 pub mod target;

@@ -3,8 +3,16 @@
 //! Nothing here touches the network, so `fleet ls` can show exactly what a
 //! run would do.
 
+pub mod catalog;
+pub mod error;
+pub mod inventory;
 pub mod nodeset;
+pub mod selector;
 pub mod ssh_config;
+
+pub use catalog::Catalog;
+pub use error::TargetError;
+pub use inventory::{Inventory, InventoryDefaults, InventoryFile};
 
 use ssh_config::HostOptions;
 
