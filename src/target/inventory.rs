@@ -270,6 +270,11 @@ impl Source<'_> {
         }
     }
 
+    /// Places a validation failure at `span`.
+    fn check(&self, span: &Range<usize>, checked: Result<(), String>) -> Result<(), TargetError> {
+        checked.map_err(|problem| self.error(span, problem))
+    }
+
     /// A relative key path is relative to the inventory's directory.
     fn key_path(&self, key: &str) -> PathBuf {
         let path = Path::new(key);
@@ -307,62 +312,19 @@ fn parse_file(path: &Path, text: &str) -> Result<FileInventory, TargetError> {
 
     let mut hosts = Vec::new();
     for (name, host) in raw.hosts {
-        check_name(name.get_ref()).map_err(|problem| source.error(&name.span(), problem))?;
-        let mut vars = BTreeMap::new();
-        for (var, value) in host.vars {
-            check_var_name(var.get_ref()).map_err(|problem| source.error(&var.span(), problem))?;
-            vars.insert(var.into_inner(), value.0);
-        }
-        let host = InventoryHost {
-            address: host.address.map(|address| address.0),
-            user: host.user.map(|user| user.0).or_else(|| base.user.clone()),
-            port: host.port.map(|port| port.0).or(base.port),
-            identity_file: host
-                .key
-                .as_deref()
-                .map(|key| source.key_path(key))
-                .or_else(|| base.identity_file.clone()),
-            vars,
-        };
-        hosts.push((name.into_inner(), host));
+        hosts.push(parse_host(&source, &base, name, host)?);
     }
-
-    let mut implicit = Vec::new();
     let mut groups = Vec::new();
     for (name, group) in raw.groups {
-        check_name(name.get_ref()).map_err(|problem| source.error(&name.span(), problem))?;
-        let mut members = Vec::new();
-        for entry in group.hosts {
-            let member = parse_member(&source, entry)?;
-            implicit.extend(
-                member
-                    .hosts
-                    .names
-                    .iter()
-                    .map(|host| (host.clone(), base.clone())),
-            );
-            members.push(member);
-        }
-        let mut children = Vec::new();
-        for entry in group.children {
-            // `@canary` and `canary` both name the group, as in a selector.
-            let child = entry.get_ref().strip_prefix('@').unwrap_or(entry.get_ref());
-            check_name(child).map_err(|problem| source.error(&entry.span(), problem))?;
-            children.push(Child {
-                name: child.to_string(),
-                at: source.at(&entry.span()),
-            });
-        }
-        let at = source.at(&name.span());
-        groups.push((
-            name.into_inner(),
-            Group {
-                at,
-                members,
-                children,
-            },
-        ));
+        groups.push(parse_group(&source, name, group)?);
     }
+    // Names and ranges in groups name hosts too; globs only select.
+    let implicit = groups
+        .iter()
+        .flat_map(|(_, group)| &group.members)
+        .flat_map(|member| &member.hosts.names)
+        .map(|name| (name.clone(), base.clone()))
+        .collect();
 
     Ok(FileInventory {
         path: path.to_path_buf(),
@@ -375,6 +337,64 @@ fn parse_file(path: &Path, text: &str) -> Result<FileInventory, TargetError> {
         implicit,
         groups,
     })
+}
+
+/// A `[hosts.NAME]` table, with `base` (the file's defaults) filling gaps.
+fn parse_host(
+    source: &Source<'_>,
+    base: &InventoryHost,
+    name: Spanned<String>,
+    host: HostToml,
+) -> Result<(String, InventoryHost), TargetError> {
+    source.check(&name.span(), check_name(name.get_ref()))?;
+    let mut vars = BTreeMap::new();
+    for (var, value) in host.vars {
+        source.check(&var.span(), check_var_name(var.get_ref()))?;
+        vars.insert(var.into_inner(), value.0);
+    }
+    let host = InventoryHost {
+        address: host.address.map(|address| address.0),
+        user: host.user.map(|user| user.0).or_else(|| base.user.clone()),
+        port: host.port.map(|port| port.0).or(base.port),
+        identity_file: host
+            .key
+            .as_deref()
+            .map(|key| source.key_path(key))
+            .or_else(|| base.identity_file.clone()),
+        vars,
+    };
+    Ok((name.into_inner(), host))
+}
+
+/// A `[groups.NAME]` table; whether its children exist is checked once all
+/// files are merged, since a child may be defined in another file.
+fn parse_group(
+    source: &Source<'_>,
+    name: Spanned<String>,
+    group: GroupToml,
+) -> Result<(String, Group), TargetError> {
+    source.check(&name.span(), check_name(name.get_ref()))?;
+    let members = group
+        .hosts
+        .into_iter()
+        .map(|entry| parse_member(source, entry))
+        .collect::<Result<_, _>>()?;
+    let mut children = Vec::new();
+    for entry in group.children {
+        // `@canary` and `canary` both name the group, as in a selector.
+        let child = entry.get_ref().strip_prefix('@').unwrap_or(entry.get_ref());
+        source.check(&entry.span(), check_name(child))?;
+        children.push(Child {
+            name: child.to_string(),
+            at: source.at(&entry.span()),
+        });
+    }
+    let group = Group {
+        at: source.at(&name.span()),
+        members,
+        children,
+    };
+    Ok((name.into_inner(), group))
 }
 
 /// Parses one entry of a group's `hosts`: a name, range or glob.
