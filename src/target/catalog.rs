@@ -49,9 +49,14 @@ impl Catalog {
         }
     }
 
-    /// Resolves `selectors` (one comma list) minus every `--exclude` value
-    /// into targets in natural order, each with inventory settings applied
-    /// over ssh_config as `ssh -o` options would be.
+    /// Resolves `selectors` minus every `--exclude` value into targets in
+    /// natural order, each with inventory settings applied over ssh_config
+    /// as `ssh -o` options would be.
+    ///
+    /// `selectors` is one comma list of globs over known names (`web-*`),
+    /// groups (`@db`), ranges (`web-[01-20]`) and plain names, any of them
+    /// after `!` to leave hosts out; each `--exclude` value is such a list
+    /// without the `!`.
     pub fn resolve(
         &self,
         selectors: &str,

@@ -67,26 +67,26 @@ pub struct InventoryHost {
 
 /// A named set of hosts: names, ranges and globs, plus nested groups.
 #[derive(Debug)]
-pub struct Group {
+pub(crate) struct Group {
     /// Where the group is defined, for errors about it.
-    pub at: Location,
-    pub members: Vec<Member>,
-    pub children: Vec<Child>,
+    pub(crate) at: Location,
+    pub(crate) members: Vec<Member>,
+    pub(crate) children: Vec<Child>,
 }
 
 /// One entry of a group's `hosts` list.
 #[derive(Debug)]
-pub struct Member {
-    pub text: String,
-    pub at: Location,
-    pub hosts: HostPattern,
+pub(crate) struct Member {
+    pub(crate) text: String,
+    pub(crate) at: Location,
+    pub(crate) hosts: HostPattern,
 }
 
 /// One entry of a group's `children` list.
 #[derive(Debug)]
-pub struct Child {
-    pub name: String,
-    pub at: Location,
+pub(crate) struct Child {
+    pub(crate) name: String,
+    pub(crate) at: Location,
 }
 
 /// Deeper nesting than any real inventory needs; the limit keeps the
@@ -132,15 +132,15 @@ impl Inventory {
 
     /// Every host an inventory names: `[hosts.*]` tables and the plain names
     /// and ranges in groups.
-    pub fn host_names(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn host_names(&self) -> impl Iterator<Item = &str> {
         self.hosts.keys().map(String::as_str)
     }
 
-    pub fn group(&self, name: &str) -> Option<&Group> {
+    pub(crate) fn group(&self, name: &str) -> Option<&Group> {
         self.groups.get(name)
     }
 
-    pub fn group_names(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn group_names(&self) -> impl Iterator<Item = &str> {
         self.groups.keys().map(String::as_str)
     }
 

@@ -21,7 +21,7 @@ use super::nodeset;
 
 /// A parsed selector argument plus the `--exclude` patterns.
 #[derive(Debug)]
-pub struct Selector {
+pub(crate) struct Selector {
     /// The argument as typed, for error messages.
     text: String,
     include: Vec<Item>,
@@ -30,15 +30,15 @@ pub struct Selector {
 
 /// One item of a selector, without its `!`.
 #[derive(Debug)]
-pub struct Item {
+pub(crate) struct Item {
     /// The item as typed, for error messages.
-    pub text: String,
-    pub pattern: Pattern,
+    pub(crate) text: String,
+    pub(crate) pattern: Pattern,
 }
 
 /// What an item stands for.
 #[derive(Debug)]
-pub enum Pattern {
+pub(crate) enum Pattern {
     /// `@name`
     Group(String),
     /// Names and globs, after ranges are expanded.
@@ -48,17 +48,17 @@ pub enum Pattern {
 /// Host names and globs; `web-[1-2]*` becomes the two globs `web-1*` and
 /// `web-2*`, `web-[1-2]` the two names `web-1` and `web-2`.
 #[derive(Debug)]
-pub struct HostPattern {
+pub(crate) struct HostPattern {
     /// Names that stand for themselves, known or not.
-    pub names: Vec<String>,
+    pub(crate) names: Vec<String>,
     /// Globs, matched against known names only.
-    pub globs: GlobSet,
+    pub(crate) globs: GlobSet,
 }
 
 impl Selector {
     /// Parses the selector argument and every `--exclude` value (each of
     /// which may itself be a comma list, without `!`).
-    pub fn parse(selectors: &str, excludes: &[String]) -> Result<Selector, TargetError> {
+    pub(crate) fn parse(selectors: &str, excludes: &[String]) -> Result<Selector, TargetError> {
         let mut include = Vec::new();
         let mut exclude = Vec::new();
         for text in split_items(selectors) {
@@ -92,17 +92,17 @@ impl Selector {
     }
 
     /// The argument as typed.
-    pub fn text(&self) -> &str {
+    pub(crate) fn text(&self) -> &str {
         &self.text
     }
 
     /// Items that add hosts.
-    pub fn include(&self) -> &[Item] {
+    pub(crate) fn include(&self) -> &[Item] {
         &self.include
     }
 
     /// Items that remove hosts, from `!item` and from `--exclude`.
-    pub fn exclude(&self) -> &[Item] {
+    pub(crate) fn exclude(&self) -> &[Item] {
         &self.exclude
     }
 }
@@ -121,7 +121,7 @@ impl Item {
 impl Pattern {
     /// Parses one item (without `!`). The error is a sentence that starts
     /// with the quoted item, for the caller to place.
-    pub fn parse(text: &str) -> Result<Pattern, String> {
+    pub(crate) fn parse(text: &str) -> Result<Pattern, String> {
         if let Some(group) = text.strip_prefix('@') {
             check_name(group).map_err(|problem| format!("'{text}': {problem}"))?;
             return Ok(Pattern::Group(group.to_string()));
@@ -165,7 +165,7 @@ impl Pattern {
 
 /// Splits a comma list into trimmed, non-empty items, leaving commas inside
 /// `[...]` (ranges) and `{...}` (glob alternatives) alone.
-pub fn split_items(list: &str) -> Vec<&str> {
+pub(crate) fn split_items(list: &str) -> Vec<&str> {
     let mut items = Vec::new();
     let mut depth = 0usize;
     let mut start = 0;
@@ -190,7 +190,7 @@ pub fn split_items(list: &str) -> Vec<&str> {
 
 /// Checks that `name` can be a host or group name: one that a selector can
 /// spell without it being read as a pattern.
-pub fn check_name(name: &str) -> Result<(), String> {
+pub(crate) fn check_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("a name cannot be empty".to_string());
     }
