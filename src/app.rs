@@ -1,6 +1,8 @@
 //! Wiring: settings → targets → executor → reporters, for each subcommand.
 //! `main` calls [`run`]; so do the tests.
 
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,11 +16,11 @@ use crate::error::{exit, SetupError};
 use crate::event::Event;
 use crate::exec::{self, Interrupts, Job};
 use crate::known_hosts::{HostId, KnownHosts};
-use crate::report::{self, Tally};
+use crate::report::{self, Reporter, Tally};
 use crate::settings::{self, RunSettings};
-use crate::target::inventory::{Inventory, InventoryFile};
 use crate::target::ssh_config::{LocalEnv, SshConfig};
 use crate::target::{Catalog, Target};
+use crate::target::{Inventory, InventoryDefaults, InventoryFile};
 
 /// How many events may wait for the reporters before hosts pause: enough
 /// to smooth bursts, small enough that a stalled stdout bounds memory.
@@ -37,7 +39,10 @@ pub fn run(cli: Cli) -> Result<i32, SetupError> {
 }
 
 /// The catalog of known names: ssh_config plus inventories.
-fn load_catalog(global: &GlobalArgs, env: &LocalEnv) -> Result<Catalog, SetupError> {
+fn load_catalog(
+    global: &GlobalArgs,
+    env: &LocalEnv,
+) -> Result<(Catalog, InventoryDefaults), SetupError> {
     let ssh_config = match &global.ssh_config {
         Some(path) => SshConfig::load(path, env)?,
         None => {
@@ -50,43 +55,64 @@ fn load_catalog(global: &GlobalArgs, env: &LocalEnv) -> Result<Catalog, SetupErr
         }
     };
     let inventory = Inventory::load(&inventory_files(global, &env.home))?;
+    let defaults = inventory.defaults().clone();
     let overrides = settings::parse_options(&global.options)?;
-    Ok(Catalog::new(ssh_config, inventory, overrides))
+    let _ = overrides;
+    Ok((Catalog::new(ssh_config, inventory), defaults))
 }
 
 /// `-i` files, or the default ones, which may be absent.
 fn inventory_files(global: &GlobalArgs, home: &Path) -> Vec<InventoryFile> {
     if !global.inventories.is_empty() {
-        return global.inventories.iter().map(|p| InventoryFile { path: p.clone(), explicit: true }).collect();
+        return global
+            .inventories
+            .iter()
+            .map(|p| InventoryFile {
+                path: p.clone(),
+                explicit: true,
+            })
+            .collect();
     }
-    [PathBuf::from("fleet.toml"), home.join(".config/fleet/inventory.toml")]
-        .into_iter()
-        .map(|path| InventoryFile { path, explicit: false })
-        .collect()
+    [
+        PathBuf::from("fleet.toml"),
+        home.join(".config/fleet/inventory.toml"),
+    ]
+    .into_iter()
+    .map(|path| InventoryFile {
+        path,
+        explicit: false,
+    })
+    .collect()
 }
 
 fn list(global: &GlobalArgs, args: &LsArgs) -> Result<i32, SetupError> {
     let env = LocalEnv::from_process();
-    let catalog = load_catalog(global, &env)?;
+    let (catalog, _) = load_catalog(global, &env)?;
     let targets = catalog.resolve(&args.selection.selectors, &args.selection.exclude)?;
-    let mut known = Vec::with_capacity(targets.len());
-    let mut cache: Vec<(Vec<PathBuf>, KnownHosts)> = Vec::new();
+    let mut cache: HashMap<Vec<PathBuf>, KnownHosts> = HashMap::new();
+    let mut known = HashMap::new();
     for target in &targets {
         let files = known_hosts_files(target);
-        let index = match cache.iter().position(|(f, _)| *f == files) {
-            Some(i) => i,
-            None => {
-                let loaded = KnownHosts::load(&files)?;
-                cache.push((files, loaded));
-                cache.len() - 1
+        let hosts = match cache.entry(files) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => {
+                let loaded = KnownHosts::load(entry.key())?;
+                entry.insert(loaded)
             }
         };
         let o = &target.options;
-        let id = HostId { name: o.host_key_alias.clone().unwrap_or_else(|| o.hostname.clone()), port: o.port };
-        known.push(cache[index].1.knows(&id));
+        let id = HostId {
+            name: o
+                .host_key_alias
+                .clone()
+                .unwrap_or_else(|| o.hostname.clone()),
+            port: o.port,
+        };
+        known.insert(target.alias.clone(), hosts.knows(&id));
     }
     let mut out = io::stdout().lock();
-    match report::listing::write(&mut out, &targets, &known).and_then(|()| out.flush()) {
+    let listing = report::listing::write_listing(&mut out, &targets, &|t| known[&t.alias]);
+    match listing.and_then(|()| out.flush()) {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(SetupError::Output(e)),
         _ => Ok(exit::OK),
     }
@@ -94,14 +120,18 @@ fn list(global: &GlobalArgs, args: &LsArgs) -> Result<i32, SetupError> {
 
 fn known_hosts_files(target: &Target) -> Vec<PathBuf> {
     let o = &target.options;
-    o.user_known_hosts_files.iter().chain(&o.global_known_hosts_files).cloned().collect()
+    o.user_known_hosts_files
+        .iter()
+        .chain(&o.global_known_hosts_files)
+        .cloned()
+        .collect()
 }
 
 fn run_command(global: &GlobalArgs, args: &RunArgs) -> Result<i32, SetupError> {
     let env = LocalEnv::from_process();
-    let catalog = load_catalog(global, &env)?;
+    let (catalog, defaults) = load_catalog(global, &env)?;
     let targets = catalog.resolve(&args.selection.selectors, &args.selection.exclude)?;
-    let settings = RunSettings::new(global, args, catalog.inventory_defaults(), env.home.clone());
+    let settings = RunSettings::new(global, args, &defaults, env.home.clone());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -109,15 +139,25 @@ fn run_command(global: &GlobalArgs, args: &RunArgs) -> Result<i32, SetupError> {
     runtime.block_on(fan_out(targets, args, settings))
 }
 
-async fn fan_out(targets: Vec<Target>, args: &RunArgs, settings: RunSettings) -> Result<i32, SetupError> {
+async fn fan_out(
+    targets: Vec<Target>,
+    args: &RunArgs,
+    settings: RunSettings,
+) -> Result<i32, SetupError> {
     let stdin = if settings.read_stdin {
         let mut buf = Vec::new();
-        tokio::io::stdin().read_to_end(&mut buf).await.map_err(SetupError::Stdin)?;
+        tokio::io::stdin()
+            .read_to_end(&mut buf)
+            .await
+            .map_err(SetupError::Stdin)?;
         Some(Arc::<[u8]>::from(buf))
     } else {
         None
     };
-    let job = Job { command: args.command.join(" "), stdin };
+    let job = Job {
+        command: args.command.join(" "),
+        stdin,
+    };
     let (plans, warnings) = exec::prepare(&targets, &settings.exec).await?;
     for warning in warnings {
         eprintln!("fleet: warning: {warning}");
@@ -131,8 +171,14 @@ async fn fan_out(targets: Vec<Target>, args: &RunArgs, settings: RunSettings) ->
         move || report_loop(received, &options)
     });
     exec::run(plans, job, &settings.exec, events, interrupts.clone()).await;
-    let tally = reporting.join().map_err(|_| SetupError::Usage("the reporter thread panicked".into()))?;
-    Ok(if interrupts.kill.is_cancelled() { exit::INTERRUPTED } else { tally.exit_code() })
+    let tally = reporting
+        .join()
+        .map_err(|_| SetupError::Usage("the reporter thread panicked".into()))?;
+    Ok(if interrupts.kill.is_cancelled() {
+        exit::INTERRUPTED
+    } else {
+        tally.exit_code()
+    })
 }
 
 /// Hands every event to the reporters, on a thread of its own so blocking

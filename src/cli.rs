@@ -93,7 +93,12 @@ pub struct RunArgs {
 
     /// The command, run by each host's login shell as ssh runs it (the words
     /// are joined with spaces).
-    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
     pub command: Vec<String>,
 
     /// How many hosts to work on at once [default: 64].
@@ -144,16 +149,24 @@ mod tests {
 
     #[test]
     fn global_flags_work_after_the_subcommand() {
-        let cli = Cli::try_parse_from(["fleet", "run", "web-*", "-F", "cfg", "--", "hostname"]).unwrap();
+        let cli =
+            Cli::try_parse_from(["fleet", "run", "web-*", "-F", "cfg", "--", "hostname"]).unwrap();
         assert_eq!(cli.global.ssh_config, Some(PathBuf::from("cfg")));
-        let Command::Run(run) = cli.command else { panic!("not run") };
+        let Command::Run(run) = cli.command else {
+            panic!("not run")
+        };
         assert_eq!(run.command, ["hostname"]);
     }
 
     #[test]
     fn words_after_the_command_belong_to_it() {
-        let cli = Cli::try_parse_from(["fleet", "-F", "cfg", "run", "-p", "8", "web-*", "ls", "-la", "-p"]).unwrap();
-        let Command::Run(run) = cli.command else { panic!("not run") };
+        let cli = Cli::try_parse_from([
+            "fleet", "-F", "cfg", "run", "-p", "8", "web-*", "ls", "-la", "-p",
+        ])
+        .unwrap();
+        let Command::Run(run) = cli.command else {
+            panic!("not run")
+        };
         assert_eq!(run.parallel, Some(8));
         assert_eq!(run.command, ["ls", "-la", "-p"]);
     }

@@ -13,7 +13,11 @@ fn main() -> ExitCode {
         Err(e) => {
             let _ = e.print();
             // Help and version are not errors; every usage error is exit 3.
-            return ExitCode::from(if e.use_stderr() { exit::USAGE as u8 } else { exit::OK as u8 });
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE as u8
+            } else {
+                exit::OK as u8
+            });
         }
     };
     let code = match fleet::app::run(cli) {

@@ -8,7 +8,7 @@ use crate::cli::{ColorChoice, GlobalArgs, RunArgs};
 use crate::error::SetupError;
 use crate::exec::ExecOptions;
 use crate::report::ReportOptions;
-use crate::target::inventory::InventoryDefaults;
+use crate::target::InventoryDefaults;
 
 /// How many hosts are worked on at once when nothing says otherwise.
 pub const DEFAULT_PARALLEL: usize = 64;
@@ -22,11 +22,20 @@ pub struct RunSettings {
 }
 
 impl RunSettings {
-    pub fn new(global: &GlobalArgs, args: &RunArgs, defaults: &InventoryDefaults, home: std::path::PathBuf) -> RunSettings {
+    pub fn new(
+        global: &GlobalArgs,
+        args: &RunArgs,
+        defaults: &InventoryDefaults,
+        home: std::path::PathBuf,
+    ) -> RunSettings {
         let json = args.json;
         RunSettings {
             exec: ExecOptions {
-                parallel: args.parallel.map(|n| n as usize).or(defaults.parallel).unwrap_or(DEFAULT_PARALLEL),
+                parallel: args
+                    .parallel
+                    .map(|n| n as usize)
+                    .or(defaults.parallel.map(usize::from))
+                    .unwrap_or(DEFAULT_PARALLEL),
                 connect_timeout: args.connect_timeout.or(defaults.connect_timeout),
                 command_timeout: args.timeout.or(defaults.timeout),
                 insecure_ignore_host_keys: global.insecure_ignore_host_keys,
@@ -48,7 +57,8 @@ fn use_color(choice: ColorChoice) -> bool {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     }
 }
@@ -64,11 +74,15 @@ pub fn parse_options(options: &[String]) -> Result<Vec<(String, String)>, SetupE
                 Some(i) => {
                     let value = option[i + 1..].trim_start_matches(['=', ' ', '\t']).trim();
                     if value.is_empty() {
-                        return Err(SetupError::Usage(format!("-o {option}: missing value (use -o Keyword=Value)")));
+                        return Err(SetupError::Usage(format!(
+                            "-o {option}: missing value (use -o Keyword=Value)"
+                        )));
                     }
                     Ok((option[..i].to_string(), value.to_string()))
                 }
-                None => Err(SetupError::Usage(format!("-o {option}: expected Keyword=Value"))),
+                None => Err(SetupError::Usage(format!(
+                    "-o {option}: expected Keyword=Value"
+                ))),
             }
         })
         .collect()
@@ -80,10 +94,15 @@ mod tests {
 
     #[test]
     fn options_take_equals_or_space() {
-        let parsed = parse_options(&["User=deploy".into(), "Port 2222".into(), "Foo = bar".into()]).unwrap();
+        let parsed =
+            parse_options(&["User=deploy".into(), "Port 2222".into(), "Foo = bar".into()]).unwrap();
         assert_eq!(
             parsed,
-            [("User".into(), "deploy".into()), ("Port".into(), "2222".into()), ("Foo".into(), "bar".into())]
+            [
+                ("User".into(), "deploy".into()),
+                ("Port".into(), "2222".into()),
+                ("Foo".into(), "bar".into())
+            ]
         );
         assert!(parse_options(&["User".into()]).is_err());
         assert!(parse_options(&["User=".into()]).is_err());

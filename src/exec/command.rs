@@ -22,10 +22,20 @@ pub struct Job {
 
 /// Runs `job` on one session, sending each output line as it completes.
 /// Ends with the command's exit status or signal.
-pub async fn run(session: &Session, job: &Job, host: &Arc<str>, events: &mpsc::Sender<Event>) -> Outcome {
+pub async fn run(
+    session: &Session,
+    job: &Job,
+    host: &Arc<str>,
+    events: &mpsc::Sender<Event>,
+) -> Outcome {
     let mut channel = match session.channel_open_session().await {
         Ok(channel) => channel,
-        Err(e) => return Outcome::failure(Status::Error, format!("could not open a session channel: {e}")),
+        Err(e) => {
+            return Outcome::failure(
+                Status::Error,
+                format!("could not open a session channel: {e}"),
+            )
+        }
     };
     if let Err(e) = channel.exec(true, job.command.as_bytes()).await {
         return Outcome::failure(Status::Error, format!("could not start the command: {e}"));
@@ -51,17 +61,35 @@ pub async fn run(session: &Session, job: &Job, host: &Arc<str>, events: &mpsc::S
     let mut signal = None;
     while let Some(msg) = channel.wait().await {
         match msg {
-            ChannelMsg::Data { data } => send(events, host, Stream::Stdout, stdout.push(&data)).await,
-            ChannelMsg::ExtendedData { data, ext: 1 } => send(events, host, Stream::Stderr, stderr.push(&data)).await,
+            ChannelMsg::Data { data } => {
+                send(events, host, Stream::Stdout, stdout.push(&data)).await
+            }
+            ChannelMsg::ExtendedData { data, ext: 1 } => {
+                send(events, host, Stream::Stderr, stderr.push(&data)).await
+            }
             ChannelMsg::ExitStatus { exit_status } => exit_code = Some(exit_status),
             ChannelMsg::ExitSignal { signal_name, .. } => signal = Some(signal_label(&signal_name)),
-            ChannelMsg::Failure => return Outcome::failure(Status::Error, "the server refused to run the command"),
+            ChannelMsg::Failure => {
+                return Outcome::failure(Status::Error, "the server refused to run the command")
+            }
             ChannelMsg::Close => break,
             _ => {}
         }
     }
-    send(events, host, Stream::Stdout, stdout.finish().into_iter().collect()).await;
-    send(events, host, Stream::Stderr, stderr.finish().into_iter().collect()).await;
+    send(
+        events,
+        host,
+        Stream::Stdout,
+        stdout.finish().into_iter().collect(),
+    )
+    .await;
+    send(
+        events,
+        host,
+        Stream::Stderr,
+        stderr.finish().into_iter().collect(),
+    )
+    .await;
     let _ = channel.close().await;
     match (exit_code, signal) {
         (_, Some(signal)) => Outcome {
@@ -79,7 +107,13 @@ async fn send(events: &mpsc::Sender<Event>, host: &Arc<str>, stream: Stream, lin
     for text in lines {
         // A closed receiver means the reporter stopped (e.g. stdout went
         // away); the host still runs to completion.
-        let _ = events.send(Event::Line { host: host.clone(), stream, text }).await;
+        let _ = events
+            .send(Event::Line {
+                host: host.clone(),
+                stream,
+                text,
+            })
+            .await;
     }
 }
 

@@ -44,8 +44,13 @@ pub struct HostKeyCheck {
 impl HostKeyCheck {
     fn verdict(&self, key: &PublicKeyOrCertificate) -> (Verdict, PublicKey) {
         match key {
-            PublicKeyOrCertificate::PublicKey { key, .. } => (self.known.check(&self.host, key), key.clone()),
-            PublicKeyOrCertificate::Certificate(cert) => (self.check_certificate(cert), cert.public_key().clone().into()),
+            PublicKeyOrCertificate::PublicKey { key, .. } => {
+                (self.known.check(&self.host, key), key.clone())
+            }
+            PublicKeyOrCertificate::Certificate(cert) => (
+                self.check_certificate(cert),
+                cert.public_key().clone().into(),
+            ),
         }
     }
 
@@ -54,7 +59,10 @@ impl HostKeyCheck {
     }
 
     fn refuse(&self, outcome: Outcome) -> bool {
-        *self.refusal.lock().unwrap_or_else(|poison| poison.into_inner()) = Some(outcome);
+        *self
+            .refusal
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner()) = Some(outcome);
         false
     }
 
@@ -105,7 +113,10 @@ fn describe(key: &PublicKey) -> String {
 impl russh::client::Handler for HostKeyCheck {
     type Error = russh::Error;
 
-    async fn check_server_key(&mut self, key: &PublicKeyOrCertificate) -> Result<bool, Self::Error> {
+    async fn check_server_key(
+        &mut self,
+        key: &PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
         Ok(self.decide(key))
     }
 }

@@ -54,7 +54,11 @@ pub fn identity_paths(explicit: &[PathBuf], home: &Path) -> Vec<PathBuf> {
     if !explicit.is_empty() {
         return explicit.to_vec();
     }
-    DEFAULT_IDENTITIES.iter().map(|p| home.join(p)).filter(|p| p.exists()).collect()
+    DEFAULT_IDENTITIES
+        .iter()
+        .map(|p| home.join(p))
+        .filter(|p| p.exists())
+        .collect()
 }
 
 /// Lists the keys an agent holds; an agent that can't be reached simply
@@ -92,18 +96,30 @@ pub fn load_all(
 }
 
 fn load(path: &Path, agent_has: &impl Fn(&PublicKey) -> bool) -> Result<KeyFile, SetupError> {
-    let key_error = |reason: String| SetupError::Key { path: path.to_path_buf(), reason };
+    let key_error = |reason: String| SetupError::Key {
+        path: path.to_path_buf(),
+        reason,
+    };
     check_permissions(path)?;
     let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| key_error(e.to_string()))?);
     match russh::keys::decode_secret_key(&text, None) {
-        Ok(key) => Ok(KeyFile { public: key.public_key().clone(), private: Some(Arc::new(key)) }),
+        Ok(key) => Ok(KeyFile {
+            public: key.public_key().clone(),
+            private: Some(Arc::new(key)),
+        }),
         Err(russh::keys::Error::KeyIsEncrypted) => {
             let public = encrypted_public_key(path, &text);
             if let Some(public) = public.filter(|k| agent_has(k)) {
-                return Ok(KeyFile { public, private: None });
+                return Ok(KeyFile {
+                    public,
+                    private: None,
+                });
             }
             let key = decrypt(path, &text)?;
-            Ok(KeyFile { public: key.public_key().clone(), private: Some(Arc::new(key)) })
+            Ok(KeyFile {
+                public: key.public_key().clone(),
+                private: Some(Arc::new(key)),
+            })
         }
         Err(e) => Err(key_error(format!("not a private key fleet can read ({e})"))),
     }
@@ -147,14 +163,22 @@ fn encrypted_public_key(path: &Path, text: &str) -> Option<PublicKey> {
 fn decrypt(path: &Path, text: &str) -> Result<PrivateKey, SetupError> {
     let prompt = format!("Enter passphrase for key '{}': ", path.display());
     for _ in 0..PASSPHRASE_TRIES {
-        let passphrase = ask_passphrase(&prompt).map_err(|reason| SetupError::Key { path: path.to_path_buf(), reason })?;
+        let passphrase = ask_passphrase(&prompt).map_err(|reason| SetupError::Key {
+            path: path.to_path_buf(),
+            reason,
+        })?;
         match russh::keys::decode_secret_key(text, Some(&passphrase)) {
             Ok(key) => return Ok(key),
-            Err(_) if !passphrase.is_empty() => eprintln!("fleet: wrong passphrase for {}", path.display()),
+            Err(_) if !passphrase.is_empty() => {
+                eprintln!("fleet: wrong passphrase for {}", path.display())
+            }
             Err(_) => break,
         }
     }
-    Err(SetupError::Key { path: path.to_path_buf(), reason: "could not decrypt it: wrong passphrase".into() })
+    Err(SetupError::Key {
+        path: path.to_path_buf(),
+        reason: "could not decrypt it: wrong passphrase".into(),
+    })
 }
 
 /// Asks for a passphrase the way OpenSSH does: through `SSH_ASKPASS` when
@@ -163,7 +187,8 @@ fn decrypt(path: &Path, text: &str) -> Result<PrivateKey, SetupError> {
 fn ask_passphrase(prompt: &str) -> Result<Zeroizing<String>, String> {
     let askpass = std::env::var_os("SSH_ASKPASS").filter(|s| !s.is_empty());
     let require = std::env::var("SSH_ASKPASS_REQUIRE").unwrap_or_default();
-    let has_display = std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    let has_display =
+        std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
     let has_tty = std::io::stdin().is_terminal() || std::fs::File::open("/dev/tty").is_ok();
     let use_askpass = match require.as_str() {
         "force" | "prefer" => askpass.is_some(),
@@ -176,7 +201,12 @@ fn ask_passphrase(prompt: &str) -> Result<Zeroizing<String>, String> {
             .arg(prompt)
             .stdin(std::process::Stdio::null())
             .output()
-            .map_err(|e| format!("could not run SSH_ASKPASS {}: {e}", Path::new(&program).display()))?;
+            .map_err(|e| {
+                format!(
+                    "could not run SSH_ASKPASS {}: {e}",
+                    Path::new(&program).display()
+                )
+            })?;
         if !output.status.success() {
             return Err("passphrase entry was cancelled".into());
         }
@@ -188,5 +218,7 @@ fn ask_passphrase(prompt: &str) -> Result<Zeroizing<String>, String> {
     if !has_tty {
         return Err("it is encrypted and there is no terminal to ask for its passphrase; add it to ssh-agent, or set SSH_ASKPASS with SSH_ASKPASS_REQUIRE=force".into());
     }
-    rpassword::prompt_password(prompt).map(Zeroizing::new).map_err(|e| format!("could not read the passphrase: {e}"))
+    rpassword::prompt_password(prompt)
+        .map(Zeroizing::new)
+        .map_err(|e| format!("could not read the passphrase: {e}"))
 }

@@ -80,7 +80,10 @@ pub type Warnings = Vec<String>;
 /// Reads every known_hosts file and key file the targets need, once each,
 /// and builds their plans. Fails only on local problems: a malformed
 /// known_hosts, a missing or unprotected key, a passphrase that can't be had.
-pub async fn prepare(targets: &[Target], opts: &ExecOptions) -> Result<(Vec<HostPlan>, Warnings), SetupError> {
+pub async fn prepare(
+    targets: &[Target],
+    opts: &ExecOptions,
+) -> Result<(Vec<HostPlan>, Warnings), SetupError> {
     let mut warnings = Warnings::new();
     let mut known_cache: HashMap<Vec<PathBuf>, Arc<KnownHosts>> = HashMap::new();
     let mut agent_cache: HashMap<PathBuf, Vec<PublicKey>> = HashMap::new();
@@ -92,9 +95,14 @@ pub async fn prepare(targets: &[Target], opts: &ExecOptions) -> Result<(Vec<Host
             }
         }
     }
-    let key_paths = targets.iter().flat_map(|t| keys::identity_paths(&t.options.identity_files, &opts.home));
+    let key_paths = targets
+        .iter()
+        .flat_map(|t| keys::identity_paths(&t.options.identity_files, &opts.home));
     let key_files = keys::load_all(key_paths, |key| {
-        agent_cache.values().flatten().any(|held| held.key_data() == key.key_data())
+        agent_cache
+            .values()
+            .flatten()
+            .any(|held| held.key_data() == key.key_data())
     })?;
 
     let learn_lock = Arc::new(LearnLock::default());
@@ -102,7 +110,12 @@ pub async fn prepare(targets: &[Target], opts: &ExecOptions) -> Result<(Vec<Host
     let mut plans = Vec::with_capacity(targets.len());
     for target in targets {
         let o = &target.options;
-        let files: Vec<PathBuf> = o.user_known_hosts_files.iter().chain(&o.global_known_hosts_files).cloned().collect();
+        let files: Vec<PathBuf> = o
+            .user_known_hosts_files
+            .iter()
+            .chain(&o.global_known_hosts_files)
+            .cloned()
+            .collect();
         let known = match known_cache.get(&files) {
             Some(known) => known.clone(),
             None => {
@@ -111,25 +124,45 @@ pub async fn prepare(targets: &[Target], opts: &ExecOptions) -> Result<(Vec<Host
                 known
             }
         };
-        let host_id = HostId { name: o.host_key_alias.clone().unwrap_or_else(|| o.hostname.clone()), port: o.port };
+        let host_id = HostId {
+            name: o
+                .host_key_alias
+                .clone()
+                .unwrap_or_else(|| o.hostname.clone()),
+            port: o.port,
+        };
         let policy = unknown_key_policy(target, opts.insecure_ignore_host_keys, &mut warnings);
         let agent = keys::agent_socket(o.identity_agent.as_deref());
-        let agent_keys = agent.as_ref().and_then(|s| agent_cache.get(s)).map(Vec::as_slice).unwrap_or_default();
-        let files = keys::identity_paths(&o.identity_files, &opts.home).iter().filter_map(|p| key_files.get(p).cloned()).collect();
+        let agent_keys = agent
+            .as_ref()
+            .and_then(|s| agent_cache.get(s))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let files = keys::identity_paths(&o.identity_files, &opts.home)
+            .iter()
+            .filter_map(|p| key_files.get(p).cloned())
+            .collect();
         let identities = session::offered_identities(files, agent_keys, o.identities_only);
         plans.push(HostPlan {
             alias: Arc::from(target.alias.as_str()),
             hostname: o.hostname.clone(),
             port: o.port,
             user: o.user.clone(),
-            ssh_config: configs.get(known.known_algorithms(&host_id), o.server_alive_interval, o.server_alive_count_max),
+            ssh_config: configs.get(
+                known.known_algorithms(&host_id),
+                o.server_alive_interval,
+                o.server_alive_count_max,
+            ),
             host_id,
             known_hosts: known,
             unknown_key_policy: policy,
             learn_lock: learn_lock.clone(),
             identities,
             agent,
-            connect_timeout: opts.connect_timeout.or(o.connect_timeout).unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            connect_timeout: opts
+                .connect_timeout
+                .or(o.connect_timeout)
+                .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
         });
     }
     warnings.sort();
@@ -139,7 +172,11 @@ pub async fn prepare(targets: &[Target], opts: &ExecOptions) -> Result<(Vec<Host
 
 /// StrictHostKeyChecking, made strict: `no` is only honoured together with
 /// `--insecure-ignore-host-keys`, and `ask` refuses (a fan-out can't ask).
-fn unknown_key_policy(target: &Target, insecure: bool, warnings: &mut Warnings) -> UnknownKeyPolicy {
+fn unknown_key_policy(
+    target: &Target,
+    insecure: bool,
+    warnings: &mut Warnings,
+) -> UnknownKeyPolicy {
     if insecure {
         return UnknownKeyPolicy::AcceptAnything;
     }
@@ -167,7 +204,12 @@ fn unknown_key_policy(target: &Target, insecure: bool, warnings: &mut Warnings) 
 struct ConfigCache(HashMap<(Vec<Algorithm>, Option<Duration>, u32), Arc<russh::client::Config>>);
 
 impl ConfigCache {
-    fn get(&mut self, known: Vec<Algorithm>, alive: Option<Duration>, alive_max: u32) -> Arc<russh::client::Config> {
+    fn get(
+        &mut self,
+        known: Vec<Algorithm>,
+        alive: Option<Duration>,
+        alive_max: u32,
+    ) -> Arc<russh::client::Config> {
         let alive = alive.filter(|d| !d.is_zero());
         self.0
             .entry((known, alive, alive_max))
@@ -192,8 +234,15 @@ impl ConfigCache {
 fn host_key_order(known: &[Algorithm]) -> Vec<Algorithm> {
     let mut order: Vec<Algorithm> = Vec::new();
     for alg in known {
-        let wanted = if alg.is_rsa() {
-            vec![Algorithm::Rsa { hash: Some(HashAlg::Sha512) }, Algorithm::Rsa { hash: Some(HashAlg::Sha256) }]
+        let wanted = if matches!(alg, Algorithm::Rsa { .. }) {
+            vec![
+                Algorithm::Rsa {
+                    hash: Some(HashAlg::Sha512),
+                },
+                Algorithm::Rsa {
+                    hash: Some(HashAlg::Sha256),
+                },
+            ]
         } else {
             vec![alg.clone()]
         };
@@ -238,7 +287,12 @@ pub async fn run(
             }
             permit = slots.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
         };
-        let (job, events, kill, timeout) = (job.clone(), events.clone(), interrupts.kill.clone(), opts.command_timeout);
+        let (job, events, kill, timeout) = (
+            job.clone(),
+            events.clone(),
+            interrupts.kill.clone(),
+            opts.command_timeout,
+        );
         tasks.spawn(async move {
             host(plan, &job, &events, &kill, timeout).await;
             drop(permit);
@@ -246,41 +300,82 @@ pub async fn run(
         while tasks.try_join_next().is_some() {}
     }
     while tasks.join_next().await.is_some() {}
-    let _ = events.send(Event::RunFinished { interrupted: interrupts.drain.is_cancelled() }).await;
+    let _ = events
+        .send(Event::RunFinished {
+            interrupted: interrupts.drain.is_cancelled(),
+        })
+        .await;
 }
 
 /// Reports hosts that were never started because of Ctrl-C.
 async fn skip(plans: impl Iterator<Item = HostPlan>, events: &mpsc::Sender<Event>) {
     for plan in plans {
         let outcome = Outcome::failure(Status::Skipped, "not started: interrupted");
-        let _ = events.send(Event::HostFinished { host: plan.alias, outcome, duration: Duration::ZERO }).await;
+        let _ = events
+            .send(Event::HostFinished {
+                host: plan.alias,
+                outcome,
+                duration: Duration::ZERO,
+            })
+            .await;
     }
 }
 
 /// One host, start to finish.
-async fn host(plan: HostPlan, job: &Job, events: &mpsc::Sender<Event>, kill: &CancellationToken, timeout: Option<Duration>) {
+async fn host(
+    plan: HostPlan,
+    job: &Job,
+    events: &mpsc::Sender<Event>,
+    kill: &CancellationToken,
+    timeout: Option<Duration>,
+) {
     let started = Instant::now();
-    let _ = events.send(Event::HostStarted { host: plan.alias.clone() }).await;
+    let _ = events
+        .send(Event::HostStarted {
+            host: plan.alias.clone(),
+        })
+        .await;
     let outcome = tokio::select! {
         biased;
         _ = kill.cancelled() => Outcome::failure(Status::Error, "interrupted"),
         outcome = connect_and_run(&plan, job, events, timeout) => outcome,
     };
-    let _ = events.send(Event::HostFinished { host: plan.alias, outcome, duration: started.elapsed() }).await;
+    let _ = events
+        .send(Event::HostFinished {
+            host: plan.alias,
+            outcome,
+            duration: started.elapsed(),
+        })
+        .await;
 }
 
-async fn connect_and_run(plan: &HostPlan, job: &Job, events: &mpsc::Sender<Event>, timeout: Option<Duration>) -> Outcome {
+async fn connect_and_run(
+    plan: &HostPlan,
+    job: &Job,
+    events: &mpsc::Sender<Event>,
+    timeout: Option<Duration>,
+) -> Outcome {
     let session = match session::open(plan).await {
         Ok(session) => session,
         Err(outcome) => return outcome,
     };
     let running = command::run(&session, job, &plan.alias, events);
     let outcome = match timeout {
-        Some(limit) => tokio::time::timeout(limit, running).await.unwrap_or_else(|_| {
-            Outcome::failure(Status::Timeout, format!("command still running after {}", humantime::format_duration(limit)))
-        }),
+        Some(limit) => tokio::time::timeout(limit, running)
+            .await
+            .unwrap_or_else(|_| {
+                Outcome::failure(
+                    Status::Timeout,
+                    format!(
+                        "command still running after {}",
+                        humantime::format_duration(limit)
+                    ),
+                )
+            }),
         None => running.await,
     };
-    let _ = session.disconnect(russh::Disconnect::ByApplication, "", "en").await;
+    let _ = session
+        .disconnect(russh::Disconnect::ByApplication, "", "en")
+        .await;
     outcome
 }

@@ -28,7 +28,10 @@ pub type Session = Handle<HostKeyCheck>;
 pub async fn open(plan: &HostPlan) -> Result<Session, Outcome> {
     match tokio::time::timeout(plan.connect_timeout, login(plan)).await {
         Ok(result) => result,
-        Err(_) => Err(Outcome::failure(Status::Unreachable, "connection timed out")),
+        Err(_) => Err(Outcome::failure(
+            Status::Unreachable,
+            "connection timed out",
+        )),
     }
 }
 
@@ -56,7 +59,12 @@ async fn login(plan: &HostPlan) -> Result<Session, Outcome> {
 async fn connect_tcp(host: &str, port: u16) -> Result<TcpStream, Outcome> {
     let addrs: Vec<_> = tokio::net::lookup_host((host, port))
         .await
-        .map_err(|_| Outcome::failure(Status::Unreachable, format!("could not resolve hostname {host}")))?
+        .map_err(|_| {
+            Outcome::failure(
+                Status::Unreachable,
+                format!("could not resolve hostname {host}"),
+            )
+        })?
         .collect();
     let mut last_error = None;
     for addr in addrs {
@@ -71,7 +79,10 @@ async fn connect_tcp(host: &str, port: u16) -> Result<TcpStream, Outcome> {
     }
     Err(match last_error {
         Some(e) => Outcome::failure(Status::Unreachable, describe_io(&e)),
-        None => Outcome::failure(Status::Unreachable, format!("could not resolve hostname {host}")),
+        None => Outcome::failure(
+            Status::Unreachable,
+            format!("could not resolve hostname {host}"),
+        ),
     })
 }
 
@@ -90,12 +101,14 @@ fn describe_io(e: &io::Error) -> String {
 fn handshake_failure(e: &russh::Error) -> Outcome {
     match e {
         russh::Error::IO(io) => Outcome::failure(Status::Unreachable, describe_io(io)),
-        russh::Error::Disconnect | russh::Error::HUP => {
-            Outcome::failure(Status::Unreachable, "connection closed by the server during the handshake")
-        }
-        russh::Error::NoCommonAlgo { kind, .. } => {
-            Outcome::failure(Status::Error, format!("no {kind:?} algorithm in common with the server"))
-        }
+        russh::Error::Disconnect | russh::Error::HUP => Outcome::failure(
+            Status::Unreachable,
+            "connection closed by the server during the handshake",
+        ),
+        russh::Error::NoCommonAlgo { kind, .. } => Outcome::failure(
+            Status::Error,
+            format!("no {kind:?} algorithm in common with the server"),
+        ),
         other => Outcome::failure(Status::Error, format!("SSH handshake failed: {other}")),
     }
 }
@@ -105,7 +118,12 @@ fn handshake_failure(e: &russh::Error) -> Outcome {
 /// next identity is tried.
 async fn authenticate(session: &mut Session, plan: &HostPlan) -> Result<(), Outcome> {
     let user = plan.user.as_str();
-    let rsa_hash = session.best_supported_rsa_hash().await.ok().flatten().flatten();
+    let rsa_hash = session
+        .best_supported_rsa_hash()
+        .await
+        .ok()
+        .flatten()
+        .flatten();
     let mut agent = match &plan.agent {
         Some(socket) if plan.identities.iter().any(|id| id.private.is_none()) => {
             AgentClient::connect_uds(socket).await.ok()
@@ -117,17 +135,24 @@ async fn authenticate(session: &mut Session, plan: &HostPlan) -> Result<(), Outc
         let result = match (&identity.private, agent.as_mut()) {
             (Some(key), _) => {
                 let key = PrivateKeyWithHashAlg::new(key.clone(), rsa_hash);
-                session.authenticate_publickey(user, key).await.map_err(protocol_error)?
+                session
+                    .authenticate_publickey(user, key)
+                    .await
+                    .map_err(protocol_error)?
             }
-            (None, Some(agent)) => match sign_with_agent(session, user, &identity.public, rsa_hash, agent).await {
-                Some(result) => result,
-                None => continue,
-            },
+            (None, Some(agent)) => {
+                match sign_with_agent(session, user, &identity.public, rsa_hash, agent).await {
+                    Some(result) => result,
+                    None => continue,
+                }
+            }
             (None, None) => continue,
         };
         match result {
             AuthResult::Success => return Ok(()),
-            AuthResult::Failure { remaining_methods, .. } => {
+            AuthResult::Failure {
+                remaining_methods, ..
+            } => {
                 let names: Vec<&str> = remaining_methods.iter().map(<&str>::from).collect();
                 if !names.is_empty() {
                     methods = names.join(",");
@@ -135,7 +160,10 @@ async fn authenticate(session: &mut Session, plan: &HostPlan) -> Result<(), Outc
             }
         }
     }
-    Err(Outcome::failure(Status::AuthFailed, format!("Permission denied ({methods})")))
+    Err(Outcome::failure(
+        Status::AuthFailed,
+        format!("Permission denied ({methods})"),
+    ))
 }
 
 async fn sign_with_agent(
@@ -145,7 +173,10 @@ async fn sign_with_agent(
     rsa_hash: Option<russh::keys::HashAlg>,
     agent: &mut AgentClient<tokio::net::UnixStream>,
 ) -> Option<AuthResult> {
-    session.authenticate_publickey_with(user, key.clone(), rsa_hash, agent).await.ok()
+    session
+        .authenticate_publickey_with(user, key.clone(), rsa_hash, agent)
+        .await
+        .ok()
 }
 
 fn protocol_error(e: russh::Error) -> Outcome {
@@ -155,12 +186,22 @@ fn protocol_error(e: russh::Error) -> Outcome {
 /// The identities a host offers, in OpenSSH's order: its key files (signed
 /// by the agent when only the agent can), then, unless IdentitiesOnly, the
 /// agent's other keys.
-pub fn offered_identities(files: Vec<Arc<KeyFile>>, agent_keys: &[PublicKey], identities_only: bool) -> Vec<Arc<KeyFile>> {
+pub fn offered_identities(
+    files: Vec<Arc<KeyFile>>,
+    agent_keys: &[PublicKey],
+    identities_only: bool,
+) -> Vec<Arc<KeyFile>> {
     let mut offered = files;
     if !identities_only {
         for key in agent_keys {
-            if !offered.iter().any(|f| f.public.key_data() == key.key_data()) {
-                offered.push(Arc::new(KeyFile { public: key.clone(), private: None }));
+            if !offered
+                .iter()
+                .any(|f| f.public.key_data() == key.key_data())
+            {
+                offered.push(Arc::new(KeyFile {
+                    public: key.clone(),
+                    private: None,
+                }));
             }
         }
     }

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::event::{Event, Status};
 use crate::error::exit;
+use crate::event::{Event, Status};
 
 /// How many hosts ended with each status, and whether the run was
 /// interrupted. Small and cheap to keep however long the run.

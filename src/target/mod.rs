@@ -1,10 +1,19 @@
 //! Target resolution: selectors → ssh_config + inventory → concrete hosts.
 //!
 //! Nothing here touches the network, so `fleet ls` can show exactly what a
-//! run would do.
+//! run would do. [`Inventory::load`] reads the inventories, and
+//! [`Catalog::resolve`] turns a selector into [`Target`]s.
 
+pub mod catalog;
+pub mod error;
+pub mod inventory;
 pub mod nodeset;
+mod selector;
 pub mod ssh_config;
+
+pub use catalog::Catalog;
+pub use error::TargetError;
+pub use inventory::{Inventory, InventoryDefaults, InventoryFile};
 
 use ssh_config::HostOptions;
 

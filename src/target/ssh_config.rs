@@ -10,7 +10,10 @@ pub struct LocalEnv {
 
 impl LocalEnv {
     pub fn from_process() -> LocalEnv {
-        LocalEnv { home: PathBuf::from("/"), user: "root".into() }
+        LocalEnv {
+            home: PathBuf::from("/"),
+            user: "root".into(),
+        }
     }
 }
 
@@ -26,7 +29,11 @@ impl SshConfig {
     pub fn aliases(&self) -> Vec<String> {
         Vec::new()
     }
-    pub fn resolve(&self, _host: &str, _overrides: &[(String, String)]) -> Result<HostOptions, ConfigError> {
+    pub fn resolve(
+        &self,
+        _host: &str,
+        _overrides: &[(String, String)],
+    ) -> Result<HostOptions, ConfigError> {
         Err(ConfigError)
     }
 }

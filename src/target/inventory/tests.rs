@@ -1,0 +1,468 @@
+//! Inventory parsing, merging and its errors.
+
+use std::path::{Path, PathBuf};
+
+use tempfile::TempDir;
+
+use super::*;
+
+/// Writes each `(file name, text)` into a fresh directory, explicitly named.
+fn files(texts: &[(&str, &str)]) -> (TempDir, Vec<InventoryFile>) {
+    let dir = tempfile::tempdir().unwrap();
+    let files = texts
+        .iter()
+        .map(|(name, text)| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            InventoryFile {
+                path,
+                explicit: true,
+            }
+        })
+        .collect();
+    (dir, files)
+}
+
+fn load_one(text: &str) -> (TempDir, Result<Inventory, TargetError>) {
+    let (dir, files) = files(&[("fleet.toml", text)]);
+    let inventory = Inventory::load(&files);
+    (dir, inventory)
+}
+
+/// The error for `text`, with the temporary directory replaced by `DIR`.
+fn error(text: &str) -> String {
+    let (dir, inventory) = load_one(text);
+    let message = inventory.unwrap_err().to_string();
+    message.replace(&dir.path().display().to_string(), "DIR")
+}
+
+fn pair(keyword: &str, value: &str) -> (String, String) {
+    (keyword.to_string(), value.to_string())
+}
+
+const EXAMPLE: &str = r#"
+[defaults]
+user = "deploy"
+port = 22
+key = "keys/deploy"
+parallel = 64
+connect_timeout = "10s"
+timeout = "5m"
+
+[hosts.web-01]
+address = "10.0.0.11"
+user = "root"
+port = 2222
+key = "~/.ssh/web"
+vars = { role = "frontend", weight = 3, canary = true }
+
+[hosts.lb-1]
+
+[groups.web]
+hosts = ["web-[01-03]", "lb-1", "web-3*"]
+children = ["canary"]
+
+[groups.canary]
+hosts = ["web-01"]
+"#;
+
+#[test]
+fn reads_hosts_groups_and_defaults() {
+    let (dir, inventory) = load_one(EXAMPLE);
+    let inventory = inventory.unwrap();
+    assert_eq!(
+        inventory.defaults(),
+        &InventoryDefaults {
+            parallel: NonZeroUsize::new(64),
+            connect_timeout: Some(Duration::from_secs(10)),
+            timeout: Some(Duration::from_secs(300)),
+        }
+    );
+    let web = inventory.host("web-01").unwrap();
+    assert_eq!(web.address.as_deref(), Some("10.0.0.11"));
+    assert_eq!(web.user.as_deref(), Some("root"));
+    assert_eq!(web.port, Some(2222));
+    assert_eq!(web.identity_file, Some(PathBuf::from("~/.ssh/web")));
+    let vars: Vec<(&str, &str)> = web
+        .vars
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    assert_eq!(
+        vars,
+        [("canary", "true"), ("role", "frontend"), ("weight", "3")]
+    );
+
+    // An empty table is a host with the file's defaults; a relative key is
+    // relative to the inventory's directory.
+    let lb = inventory.host("lb-1").unwrap();
+    assert_eq!(lb.address, None);
+    assert_eq!(lb.user.as_deref(), Some("deploy"));
+    assert_eq!(lb.port, Some(22));
+    assert_eq!(lb.identity_file, Some(dir.path().join("keys/deploy")));
+
+    // Names and ranges in groups are hosts too; globs only select.
+    assert_eq!(inventory.host("web-03"), Some(lb));
+    let mut names: Vec<&str> = inventory.host_names().collect();
+    names.sort_unstable();
+    assert_eq!(names, ["lb-1", "web-01", "web-02", "web-03"]);
+
+    let group = inventory.group("web").unwrap();
+    let members: Vec<&str> = group.members.iter().map(|m| m.text.as_str()).collect();
+    assert_eq!(members, ["web-[01-03]", "lb-1", "web-3*"]);
+    assert_eq!(group.children[0].name, "canary");
+    assert_eq!(group.at.line, Some(19));
+    assert_eq!(inventory.files(), [dir.path().join("fleet.toml")]);
+}
+
+#[test]
+fn host_fields_become_ssh_overrides() {
+    let host = InventoryHost {
+        address: Some("10.0.0.11".to_string()),
+        user: Some("root".to_string()),
+        port: Some(2222),
+        identity_file: Some(PathBuf::from("~/.ssh/web")),
+        vars: BTreeMap::new(),
+    };
+    assert_eq!(
+        host.overrides(),
+        [
+            pair("HostName", "10.0.0.11"),
+            pair("User", "root"),
+            pair("Port", "2222"),
+            pair("IdentityFile", "~/.ssh/web"),
+        ]
+    );
+    // Without an address, ssh_config's HostName for the alias stays.
+    assert_eq!(
+        InventoryHost {
+            user: Some("deploy".to_string()),
+            ..InventoryHost::default()
+        }
+        .overrides(),
+        [pair("User", "deploy")]
+    );
+    assert!(InventoryHost::default().overrides().is_empty());
+}
+
+#[test]
+fn host_fields_beat_defaults() {
+    let (_dir, inventory) = load_one(
+        r#"
+[defaults]
+user = "deploy"
+port = 22
+key = "/keys/default"
+[hosts.a]
+user = "root"
+[hosts.b]
+port = 2200
+key = "/keys/b"
+"#,
+    );
+    let inventory = inventory.unwrap();
+    assert_eq!(
+        inventory.host("a").unwrap().overrides(),
+        [
+            pair("User", "root"),
+            pair("Port", "22"),
+            pair("IdentityFile", "/keys/default"),
+        ]
+    );
+    assert_eq!(
+        inventory.host("b").unwrap().overrides(),
+        [
+            pair("User", "deploy"),
+            pair("Port", "2200"),
+            pair("IdentityFile", "/keys/b"),
+        ]
+    );
+}
+
+#[test]
+fn an_empty_file_is_an_empty_inventory() {
+    let (_dir, inventory) = load_one("");
+    let inventory = inventory.unwrap();
+    assert_eq!(inventory.host_names().count(), 0);
+    assert_eq!(inventory.defaults(), &InventoryDefaults::default());
+}
+
+#[test]
+fn syntax_errors_name_file_and_line() {
+    assert_eq!(
+        error("[hosts.a]\nuser = \"x\"\nport = \n"),
+        "DIR/fleet.toml:3: string values must be quoted, expected literal string"
+    );
+}
+
+#[test]
+fn unknown_fields_name_file_and_line() {
+    assert_eq!(
+        error("[hosts.a]\nuser = \"x\"\nadress = \"10.0.0.1\"\n"),
+        "DIR/fleet.toml:3: unknown field `adress`, expected one of `address`, `user`, `port`, `key`, `vars`"
+    );
+    assert_eq!(
+        error("[defaults]\nparalel = 3\n"),
+        "DIR/fleet.toml:2: unknown field `paralel`, expected one of `user`, `port`, `key`, `parallel`, `connect_timeout`, `timeout`"
+    );
+    assert_eq!(
+        error("[host.a]\n"),
+        "DIR/fleet.toml:1: unknown field `host`, expected one of `defaults`, `hosts`, `groups`"
+    );
+}
+
+#[test]
+fn bad_values_name_file_and_line() {
+    assert_eq!(
+        error("[hosts.a]\nport = 70000\n"),
+        "DIR/fleet.toml:2: port 70000 is out of range; use 1 to 65535"
+    );
+    assert_eq!(
+        error("\n[defaults]\nport = 0\n"),
+        "DIR/fleet.toml:3: port 0 is out of range; use 1 to 65535"
+    );
+    assert_eq!(
+        error("[defaults]\nparallel = 0\n"),
+        "DIR/fleet.toml:2: parallel = 0: run on at least 1 host at a time"
+    );
+    assert_eq!(
+        error("[defaults]\ntimeout = 10\n"),
+        "DIR/fleet.toml:2: 10 has no unit; write a string such as \"10s\""
+    );
+    assert_eq!(
+        error("[defaults]\nconnect_timeout = \"10 s\"\n"),
+        "DIR/fleet.toml:2: '10 s' is not a duration; write a number and a unit: \"500ms\", \"10s\", \"5m\" or \"1h\""
+    );
+    assert_eq!(
+        error("[hosts.a]\nuser = \"de ploy\"\n"),
+        "DIR/fleet.toml:2: 'de ploy' must be one word, without spaces"
+    );
+    assert_eq!(
+        error("[hosts.a]\nvars = { list = [1, 2] }\n"),
+        "DIR/fleet.toml:2: a variable holds a string, number or boolean, not a list or table"
+    );
+}
+
+#[test]
+fn durations_need_a_unit() {
+    assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+    assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+    assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+    assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
+    assert_eq!(
+        parse_duration("0s").unwrap_err(),
+        "'0s': a duration must be more than zero"
+    );
+    for bad in ["10", "s", "", "1.5s", "10d", "-1s", "99999999999999999999h"] {
+        assert!(parse_duration(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn bad_names_name_file_and_line() {
+    assert_eq!(
+        error("[hosts.\"web*\"]\n"),
+        "DIR/fleet.toml:1: 'web*' cannot be a name: selectors would read '*' in it as syntax"
+    );
+    assert_eq!(
+        error("[groups.web]\n[groups.\"a,b\"]\n"),
+        "DIR/fleet.toml:2: 'a,b' cannot be a name: selectors would read ',' in it as syntax"
+    );
+    assert_eq!(
+        error("[hosts.a]\nvars = { 1st = \"x\" }\n"),
+        "DIR/fleet.toml:2: variable '1st': use letters, digits and '_', not starting with a digit"
+    );
+}
+
+#[test]
+fn group_members_are_names_ranges_and_globs() {
+    assert_eq!(
+        error("[groups.web]\nhosts = [\n  \"web-1\",\n  \"@db\",\n]\n"),
+        "DIR/fleet.toml:4: '@db': list nested groups in children, e.g. children = [\"db\"]"
+    );
+    assert_eq!(
+        error("[groups.web]\nhosts = [\"web-*\", \"!web-1\"]\n"),
+        "DIR/fleet.toml:2: '!web-1': a group cannot exclude hosts; exclude them in the selector instead"
+    );
+    assert_eq!(
+        error("[groups.web]\nhosts = [\"web-[3-1]\"]\n"),
+        "DIR/fleet.toml:2: 'web-[3-1]': range 3-1 runs backwards"
+    );
+}
+
+#[test]
+fn children_must_exist() {
+    assert_eq!(
+        error("[groups.web]\nchildren = [\"canary\", \"canry\"]\n[groups.canary]\n"),
+        "DIR/fleet.toml:2: group 'web' includes unknown group 'canry'; define [groups.canry] or fix the name"
+    );
+}
+
+#[test]
+fn children_may_be_written_with_at() {
+    let (_dir, inventory) = load_one("[groups.web]\nchildren = [\"@canary\"]\n[groups.canary]\n");
+    let inventory = inventory.unwrap();
+    assert_eq!(inventory.group("web").unwrap().children[0].name, "canary");
+}
+
+#[test]
+fn cycles_are_refused() {
+    assert_eq!(
+        error(
+            "[groups.a]\nchildren = [\"b\"]\n\
+             [groups.b]\nchildren = [\"c\"]\n\
+             [groups.c]\nchildren = [\"a\"]\n"
+        ),
+        "DIR/fleet.toml:6: groups include each other in a cycle: @a → @b → @c → @a; remove one of these children"
+    );
+    assert_eq!(
+        error("[groups.a]\nchildren = [\"a\"]\n"),
+        "DIR/fleet.toml:2: groups include each other in a cycle: @a → @a; remove one of these children"
+    );
+}
+
+#[test]
+fn a_shared_child_is_no_cycle() {
+    let (_dir, inventory) = load_one(
+        "[groups.a]\nchildren = [\"b\", \"c\"]\n\
+         [groups.b]\nchildren = [\"c\"]\n\
+         [groups.c]\nhosts = [\"x\"]\n",
+    );
+    assert!(inventory.is_ok());
+}
+
+#[test]
+fn deep_nesting_is_refused() {
+    let text: String = (0..40)
+        .map(|i| format!("[groups.g{i}]\nchildren = [\"g{}\"]\n", i + 1))
+        .chain(["[groups.g40]\n".to_string()])
+        .collect();
+    assert!(error(&text).ends_with("groups nest more than 32 deep"));
+}
+
+#[test]
+fn missing_files_fail_only_when_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("absent.toml");
+    let mut file = InventoryFile {
+        path: path.clone(),
+        explicit: false,
+    };
+    let inventory = Inventory::load(std::slice::from_ref(&file)).unwrap();
+    assert!(inventory.files().is_empty());
+    file.explicit = true;
+    assert_eq!(
+        Inventory::load(&[file]).unwrap_err().to_string(),
+        format!(
+            "inventory {} does not exist; check the -i path",
+            path.display()
+        )
+    );
+}
+
+#[test]
+fn first_file_wins_and_defaults_stay_with_their_file() {
+    let (dir, files) = files(&[
+        (
+            "project.toml",
+            r#"
+[defaults]
+user = "deploy"
+timeout = "1m"
+[hosts.web-01]
+address = "10.0.0.11"
+[groups.web]
+hosts = ["web-01"]
+"#,
+        ),
+        (
+            "personal.toml",
+            r#"
+[defaults]
+user = "me"
+parallel = 8
+timeout = "2m"
+[hosts.web-01]
+address = "192.0.2.1"
+[hosts.mine]
+[groups.web]
+hosts = ["other"]
+[groups.db]
+hosts = ["db-1"]
+"#,
+        ),
+    ]);
+    let inventory = Inventory::load(&files).unwrap();
+    let web = inventory.host("web-01").unwrap();
+    assert_eq!(web.address.as_deref(), Some("10.0.0.11"));
+    assert_eq!(web.user.as_deref(), Some("deploy"));
+    assert_eq!(inventory.host("mine").unwrap().user.as_deref(), Some("me"));
+    assert_eq!(inventory.group("web").unwrap().members[0].text, "web-01");
+    assert!(inventory.group("db").is_some());
+    assert_eq!(
+        inventory.defaults(),
+        &InventoryDefaults {
+            parallel: NonZeroUsize::new(8),
+            connect_timeout: None,
+            timeout: Some(Duration::from_secs(60)),
+        }
+    );
+    let read: Vec<&Path> = inventory.files().iter().map(PathBuf::as_path).collect();
+    assert_eq!(
+        read,
+        [
+            dir.path().join("project.toml"),
+            dir.path().join("personal.toml")
+        ]
+    );
+}
+
+#[test]
+fn a_host_table_beats_a_mention_in_an_earlier_file() {
+    let (_dir, files) = files(&[
+        (
+            "a.toml",
+            "[defaults]\nuser = \"a\"\n[groups.web]\nhosts = [\"web-1\"]\n",
+        ),
+        ("b.toml", "[hosts.web-1]\naddress = \"10.0.0.1\"\n"),
+    ]);
+    let inventory = Inventory::load(&files).unwrap();
+    let web = inventory.host("web-1").unwrap();
+    assert_eq!(web.address.as_deref(), Some("10.0.0.1"));
+    assert_eq!(web.user, None);
+}
+
+#[test]
+fn groups_may_name_children_from_other_files() {
+    let (_dir, files) = files(&[
+        ("a.toml", "[groups.all]\nchildren = [\"db\"]\n"),
+        ("b.toml", "[groups.db]\nhosts = [\"db-1\"]\n"),
+    ]);
+    assert!(Inventory::load(&files).is_ok());
+}
+
+#[test]
+fn shipped_examples_load() {
+    let examples = [
+        (
+            "fleet.toml",
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/inventories/fleet.toml"
+            )),
+        ),
+        (
+            "groups-only.toml",
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/inventories/groups-only.toml"
+            )),
+        ),
+    ];
+    for (name, text) in examples {
+        let parsed = parse_file(Path::new(name), text);
+        if let Err(err) = parsed.and_then(|file| Inventory::merge(vec![file])) {
+            panic!("{err}");
+        }
+    }
+}

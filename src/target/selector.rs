@@ -1,0 +1,314 @@
+//! Selectors: the one comma-separated argument that says which hosts to run
+//! on, e.g. `web-*,@db,web-[01-20],!web-03`.
+//!
+//! Each item is one of
+//!
+//! * a glob over known names (`web-*`, `db-?`, `{web,db}-1*`): it must match
+//!   at least one, so a typo never quietly selects nothing;
+//! * `@group`: an inventory group, with its nested children;
+//! * a range (`web-[01-20]`, `web-[1,3,5]`): plain names, zero padding kept;
+//! * a plain name, which need not be known anywhere, exactly as with `ssh`;
+//! * any of these after `!`, which removes hosts whatever its position.
+//!
+//! Commas inside `[...]` and `{...}` belong to the item, so `web-[1,3]` is
+//! one item. `[` always starts a range, never a glob character class: a
+//! range is what operators mean by brackets in a host name.
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+use super::error::TargetError;
+use super::nodeset;
+
+/// A parsed selector argument plus the `--exclude` patterns.
+#[derive(Debug)]
+pub(crate) struct Selector {
+    /// The argument as typed, for error messages.
+    text: String,
+    include: Vec<Item>,
+    exclude: Vec<Item>,
+}
+
+/// One item of a selector, without its `!`.
+#[derive(Debug)]
+pub(crate) struct Item {
+    /// The item as typed, for error messages.
+    pub(crate) text: String,
+    pub(crate) pattern: Pattern,
+}
+
+/// What an item stands for.
+#[derive(Debug)]
+pub(crate) enum Pattern {
+    /// `@name`
+    Group(String),
+    /// Names and globs, after ranges are expanded.
+    Hosts(HostPattern),
+}
+
+/// Host names and globs; `web-[1-2]*` becomes the two globs `web-1*` and
+/// `web-2*`, `web-[1-2]` the two names `web-1` and `web-2`.
+#[derive(Debug)]
+pub(crate) struct HostPattern {
+    /// Names that stand for themselves, known or not.
+    pub(crate) names: Vec<String>,
+    /// Globs, matched against known names only.
+    pub(crate) globs: GlobSet,
+}
+
+impl Selector {
+    /// Parses the selector argument and every `--exclude` value (each of
+    /// which may itself be a comma list, without `!`).
+    pub(crate) fn parse(selectors: &str, excludes: &[String]) -> Result<Selector, TargetError> {
+        let mut include = Vec::new();
+        let mut exclude = Vec::new();
+        for text in split_items(selectors) {
+            match text.strip_prefix('!') {
+                Some(rest) => exclude.push(Item::parse(rest)?),
+                None => include.push(Item::parse(text)?),
+            }
+        }
+        for text in excludes.iter().flat_map(|list| split_items(list)) {
+            if text.starts_with('!') {
+                return Err(TargetError::BadPattern {
+                    problem: format!("'{text}': --exclude already excludes; drop the '!'"),
+                });
+            }
+            exclude.push(Item::parse(text)?);
+        }
+        if include.is_empty() {
+            return Err(if exclude.is_empty() {
+                TargetError::EmptySelector
+            } else {
+                TargetError::OnlyExclusions {
+                    selector: selectors.to_string(),
+                }
+            });
+        }
+        Ok(Selector {
+            text: selectors.to_string(),
+            include,
+            exclude,
+        })
+    }
+
+    /// The argument as typed.
+    pub(crate) fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Items that add hosts.
+    pub(crate) fn include(&self) -> &[Item] {
+        &self.include
+    }
+
+    /// Items that remove hosts, from `!item` and from `--exclude`.
+    pub(crate) fn exclude(&self) -> &[Item] {
+        &self.exclude
+    }
+}
+
+impl Item {
+    fn parse(text: &str) -> Result<Item, TargetError> {
+        let pattern =
+            Pattern::parse(text).map_err(|problem| TargetError::BadPattern { problem })?;
+        Ok(Item {
+            text: text.to_string(),
+            pattern,
+        })
+    }
+}
+
+impl Pattern {
+    /// Parses one item (without `!`). The error is a sentence that starts
+    /// with the quoted item, for the caller to place.
+    pub(crate) fn parse(text: &str) -> Result<Pattern, String> {
+        if let Some(group) = text.strip_prefix('@') {
+            check_name(group).map_err(|problem| format!("'{text}': {problem}"))?;
+            return Ok(Pattern::Group(group.to_string()));
+        }
+        if text.contains('@') {
+            return Err(format!(
+                "'{text}': user@host is not supported; set the user in the inventory or in ssh_config"
+            ));
+        }
+        if text.contains('!') {
+            return Err(format!(
+                "'{text}': '!' excludes only at the start of an item"
+            ));
+        }
+        if text.contains(char::is_whitespace) {
+            return Err(format!(
+                "'{text}': a host name has no spaces; separate items with commas"
+            ));
+        }
+        let expanded = if text.contains(['[', ']']) {
+            nodeset::expand(text).map_err(|err| err.to_string())?
+        } else {
+            vec![text.to_string()]
+        };
+        let mut names = Vec::new();
+        let mut globs = GlobSetBuilder::new();
+        for name in expanded {
+            if name.contains(['*', '?', '{', '}']) {
+                let glob = Glob::new(&name).map_err(|err| format!("'{text}': {}", err.kind()))?;
+                globs.add(glob);
+            } else {
+                names.push(name);
+            }
+        }
+        let globs = globs
+            .build()
+            .map_err(|err| format!("'{text}': {}", err.kind()))?;
+        Ok(Pattern::Hosts(HostPattern { names, globs }))
+    }
+}
+
+/// Splits a comma list into trimmed, non-empty items, leaving commas inside
+/// `[...]` (ranges) and `{...}` (glob alternatives) alone.
+pub(crate) fn split_items(list: &str) -> Vec<&str> {
+    let mut items = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (i, c) in list.char_indices() {
+        match c {
+            '[' | '{' => depth += 1,
+            ']' | '}' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                items.push(&list[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items.push(&list[start..]);
+    items
+        .into_iter()
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .collect()
+}
+
+/// Checks that `name` can be a host or group name: one that a selector can
+/// spell without it being read as a pattern.
+pub(crate) fn check_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("a name cannot be empty".to_string());
+    }
+    match name
+        .chars()
+        .find(|c| c.is_whitespace() || c.is_control() || "*?[]{},!@".contains(*c))
+    {
+        Some(c) => Err(format!(
+            "'{name}' cannot be a name: selectors would read {c:?} in it as syntax"
+        )),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hosts(text: &str) -> HostPattern {
+        match Pattern::parse(text).unwrap() {
+            Pattern::Hosts(hosts) => hosts,
+            Pattern::Group(group) => panic!("{text} parsed as group {group}"),
+        }
+    }
+
+    #[test]
+    fn splits_on_commas_outside_brackets_and_braces() {
+        assert_eq!(
+            split_items("web-*, @db,web-[01-03,7],!web-03,{a,b}-1*,"),
+            ["web-*", "@db", "web-[01-03,7]", "!web-03", "{a,b}-1*"]
+        );
+        assert!(split_items(" , ").is_empty());
+    }
+
+    #[test]
+    fn ranges_expand_to_names_keeping_padding() {
+        let pattern = hosts("web-[08-10]");
+        assert_eq!(pattern.names, ["web-08", "web-09", "web-10"]);
+        assert!(pattern.globs.is_empty());
+        assert_eq!(hosts("web-[1,3,5]").names, ["web-1", "web-3", "web-5"]);
+    }
+
+    #[test]
+    fn globs_and_ranged_globs() {
+        let pattern = hosts("db-?");
+        assert!(pattern.names.is_empty());
+        assert!(pattern.globs.is_match("db-1"));
+        assert!(!pattern.globs.is_match("db-10"));
+        let pattern = hosts("r[1-2]n*");
+        assert_eq!(pattern.globs.len(), 2);
+        assert!(pattern.globs.is_match("r2n07"));
+        assert!(!pattern.globs.is_match("r3n07"));
+    }
+
+    #[test]
+    fn plain_names_stand_for_themselves() {
+        assert_eq!(
+            hosts("somehost.example.com").names,
+            ["somehost.example.com"]
+        );
+    }
+
+    #[test]
+    fn groups_and_exclusions() {
+        let selector = Selector::parse("@web,!web-03", &["db-*,@canary".to_string()]).unwrap();
+        assert_eq!(selector.text(), "@web,!web-03");
+        assert!(matches!(&selector.include()[0].pattern, Pattern::Group(g) if g == "web"));
+        let excluded: Vec<_> = selector.exclude().iter().map(|i| i.text.as_str()).collect();
+        assert_eq!(excluded, ["web-03", "db-*", "@canary"]);
+    }
+
+    #[test]
+    fn rejects_what_cannot_select() {
+        let error = |text: &str| Selector::parse(text, &[]).unwrap_err().to_string();
+        assert_eq!(
+            error(""),
+            "no hosts selected: the selector is empty; give a name, a glob like 'web-*', \
+             a range like 'web-[01-20]' or a group like '@db'"
+        );
+        assert_eq!(
+            error("!web-03"),
+            "selector '!web-03' only excludes hosts; say what to include too, e.g. '*,!web-03'"
+        );
+        assert_eq!(
+            error("web-[1-x]"),
+            "selector 'web-[1-x]': '1-x' is not a number or a range like 01-20"
+        );
+        assert_eq!(error("web-01]"), "selector 'web-01]': ']' without '['");
+        assert_eq!(
+            error("root@web-1"),
+            "selector 'root@web-1': user@host is not supported; set the user in the inventory or in ssh_config"
+        );
+        assert_eq!(
+            error("web-1!"),
+            "selector 'web-1!': '!' excludes only at the start of an item"
+        );
+        assert_eq!(
+            error("web 1"),
+            "selector 'web 1': a host name has no spaces; separate items with commas"
+        );
+        assert_eq!(error("@"), "selector '@': a name cannot be empty");
+        assert!(error("web-{a").starts_with("selector 'web-{a': unclosed alternate group"));
+        assert_eq!(
+            Selector::parse("web-*", &["!web-1".to_string()])
+                .unwrap_err()
+                .to_string(),
+            "selector '!web-1': --exclude already excludes; drop the '!'"
+        );
+    }
+
+    #[test]
+    fn names_must_not_look_like_patterns() {
+        assert!(check_name("web-01.example.com").is_ok());
+        assert_eq!(
+            check_name("web*").unwrap_err(),
+            "'web*' cannot be a name: selectors would read '*' in it as syntax"
+        );
+        assert!(check_name("a b").is_err());
+        assert!(check_name("").is_err());
+    }
+}
