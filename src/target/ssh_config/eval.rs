@@ -197,38 +197,71 @@ impl Eval<'_> {
         pass: Pass,
     ) -> Result<(), ConfigError> {
         let cfg = self.cfg;
-        let config_file = &cfg.files[file];
-        for section in &config_file.sections {
+        let sections = &cfg.files[file].sections;
+        let mut index = 0;
+        while index < sections.len() {
+            let section = &sections[index];
+            if let Some(run) = &section.run {
+                // Only the sections naming the host can switch on; the
+                // state after the run is that of its last section.
+                let candidates = run.sections_by_name.get(pass.host);
+                for &i in candidates.into_iter().flatten() {
+                    if let Header::Host(patterns) = &sections[i].header {
+                        *active = !never && host_matches(patterns, pass.host);
+                        self.items(file, i, active, never, pass)?;
+                    }
+                }
+                if let Header::Host(patterns) = &sections[run.end - 1].header {
+                    *active = !never && host_matches(patterns, pass.host);
+                }
+                index = run.end;
+                continue;
+            }
             match &section.header {
                 Header::Start => {}
                 Header::Host(patterns) => *active = !never && host_matches(patterns, pass.host),
                 Header::Match { line, criteria } => {
-                    *active =
-                        !never && self.matches(criteria, At::Line { file, line: *line }, pass)?;
+                    let at = At::Line { file, line: *line };
+                    *active = !never && self.matches(criteria, at, pass)?;
                 }
             }
-            if !*active && !section.visit_inactive {
-                continue;
+            if *active || section.visit_inactive {
+                self.items(file, index, active, never, pass)?;
             }
-            for item in &section.items {
-                let at = At::Line {
-                    file,
-                    line: item.line,
-                };
-                match &item.kind {
-                    ItemKind::Set(setting) if *active => {
-                        self.apply(setting, at, config_file.user_config)?;
-                    }
-                    ItemKind::Set(_) => {}
-                    ItemKind::Unknown(keyword) => self.check_unknown(keyword, at)?,
-                    ItemKind::Include(files) => {
-                        // Each included file starts from, and cannot change,
-                        // the including block's state.
-                        let was_active = *active;
-                        for &included in files {
-                            self.walk(included, active, never || !was_active, pass)?;
-                            *active = was_active;
-                        }
+            index += 1;
+        }
+        Ok(())
+    }
+
+    /// Processes the lines of one section.
+    fn items(
+        &mut self,
+        file: usize,
+        section: usize,
+        active: &mut bool,
+        never: bool,
+        pass: Pass,
+    ) -> Result<(), ConfigError> {
+        let cfg = self.cfg;
+        let config_file = &cfg.files[file];
+        for item in &config_file.sections[section].items {
+            let at = At::Line {
+                file,
+                line: item.line,
+            };
+            match &item.kind {
+                ItemKind::Set(setting) if *active => {
+                    self.apply(setting, at, config_file.user_config)?;
+                }
+                ItemKind::Set(_) => {}
+                ItemKind::Unknown(keyword) => self.check_unknown(keyword, at)?,
+                ItemKind::Include(files) => {
+                    // Each included file starts from, and cannot change,
+                    // the including block's state.
+                    let was_active = *active;
+                    for &included in files {
+                        self.walk(included, active, never || !was_active, pass)?;
+                        *active = was_active;
                     }
                 }
             }
@@ -506,8 +539,11 @@ impl Eval<'_> {
         let proxy_jump = match &st.jump {
             Some(jump) => match jump.value.spec() {
                 Some(spec) => {
+                    // The tokens ssh expands in the ProxyCommand it makes
+                    // of a ProxyJump.
                     let jump_tokens = [
                         ('h', host.as_str()),
+                        ('k', &key_alias),
                         ('n', self.host_arg),
                         ('p', &port_text),
                         ('r', &user),

@@ -5,6 +5,7 @@
 //! malformed one; so everything that does not depend on the host is checked
 //! here and reported by [`SshConfig::load`](super::SshConfig::load).
 
+use std::collections::HashMap;
 use std::fs;
 use std::io;
 use std::os::unix::fs::MetadataExt;
@@ -40,6 +41,56 @@ pub(super) struct Section {
     /// Whether an inactive section still has work: Includes to walk and
     /// unknown keywords to check. Lets resolving skip most of a big config.
     pub visit_inactive: bool,
+    /// Set on the first of a run of sections that only literal host names
+    /// can switch on (see [`LiteralRun`]).
+    pub run: Option<LiteralRun>,
+}
+
+/// Consecutive `Host` sections with only literal patterns (no `*`/`?`)
+/// and nothing to do when inactive: the usual one-block-per-host config.
+/// For a given name only the sections listing it can apply, so resolving
+/// looks them up instead of testing every block.
+#[derive(Debug, Clone)]
+pub(super) struct LiteralRun {
+    /// The index just past the run.
+    pub end: usize,
+    /// Host name → the sections of the run that list it, in order.
+    pub sections_by_name: HashMap<String, Vec<usize>>,
+}
+
+/// Runs shorter than this are not worth a lookup table.
+const MIN_LITERAL_RUN: usize = 4;
+
+/// Marks the literal runs in a file's sections.
+fn mark_literal_runs(sections: &mut [Section]) {
+    let literal = |s: &Section| match &s.header {
+        Header::Host(patterns) => {
+            !s.visit_inactive && patterns.iter().all(|p| !p.pattern.contains(['*', '?']))
+        }
+        _ => false,
+    };
+    let mut start = 0;
+    while start < sections.len() {
+        let end = start + sections[start..].iter().take_while(|s| literal(s)).count();
+        if end - start >= MIN_LITERAL_RUN {
+            let mut sections_by_name: HashMap<String, Vec<usize>> = HashMap::new();
+            for (i, section) in sections.iter().enumerate().take(end).skip(start) {
+                if let Header::Host(patterns) = &section.header {
+                    for p in patterns.iter().filter(|p| !p.negated) {
+                        let list = sections_by_name.entry(p.pattern.clone()).or_default();
+                        if list.last() != Some(&i) {
+                            list.push(i);
+                        }
+                    }
+                }
+            }
+            sections[start].run = Some(LiteralRun {
+                end,
+                sections_by_name,
+            });
+        }
+        start = end.max(start + 1);
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -227,6 +278,7 @@ impl<'a> Loader<'a> {
             });
         }
         sections.push(current);
+        mark_literal_runs(&mut sections);
         self.files[index].sections = sections;
         Ok(index)
     }
@@ -388,6 +440,7 @@ impl Section {
             header,
             items: Vec::new(),
             visit_inactive: false,
+            run: None,
         }
     }
 }

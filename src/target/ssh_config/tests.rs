@@ -1058,6 +1058,27 @@ fn load_default_refuses_a_user_config_others_can_write() {
 }
 
 #[test]
+fn blocks_of_literal_host_names_behave_like_any_other() {
+    // Long runs of literal `Host` blocks are looked up by name; repeats,
+    // negations and the blocks around the run must still count.
+    let home = Home::new();
+    let config = home.config(
+        "Host a b\n  Port 2301\nHost c\n  User c\nHost b !c\n  User b\nHost d a\n  IdentityFile /k/d\n\
+         Host e\n  Port 2302\nHost f\nHost *\n  ConnectTimeout 3\n",
+    );
+    let a = resolve(&config, "a");
+    assert_eq!((a.port, a.user.as_str()), (2301, "alice"));
+    assert_eq!(a.identity_files, [PathBuf::from("/k/d")]);
+    assert_eq!(resolve(&config, "b").user, "b");
+    assert_eq!(resolve(&config, "c").user, "c");
+    assert_eq!(resolve(&config, "e").port, 2302);
+    assert_eq!(
+        resolve(&config, "g").connect_timeout,
+        Some(Duration::from_secs(3))
+    );
+}
+
+#[test]
 fn ten_thousand_aliases_resolve() {
     let home = Home::new();
     let mut text = String::from("User ops\n");

@@ -102,16 +102,20 @@ impl Oracle {
             c.resolve(host, &overrides)
         });
         let what = format!("{} {host} {overrides:?}", config.display());
-        match (ours, self.ssh_g(config, host, overrides)) {
-            (Ok(ours), Ok(dump)) => assert_eq!(ours, self.expected(host, &dump), "{what}"),
+        let theirs = self
+            .ssh_g(config, host, overrides)
+            .and_then(|dump| self.expected(host, &dump));
+        match (ours, theirs) {
+            (Ok(ours), Ok(theirs)) => assert_eq!(ours, theirs, "{what}"),
             (Err(_), Err(_)) => {}
             (Ok(ours), Err(e)) => panic!("{what}: ssh refuses ({e}) but fleet resolves {ours:?}"),
             (Err(e), Ok(_)) => panic!("{what}: fleet refuses ({e}) but ssh accepts"),
         }
     }
 
-    /// The HostOptions that `ssh -G`'s output stands for.
-    fn expected(&self, host: &str, dump: &Dump) -> HostOptions {
+    /// The HostOptions that `ssh -G`'s output stands for, or why ssh
+    /// would fail once it expands what `-G` prints unexpanded.
+    fn expected(&self, host: &str, dump: &Dump) -> Result<HostOptions, String> {
         let one = |key: &str| -> String {
             dump.get(key)
                 .and_then(|v| v.first())
@@ -119,21 +123,52 @@ impl Oracle {
                 .unwrap_or_else(|| panic!("no {key} in ssh -G output"))
         };
         let opt = |key: &str| dump.get(key).and_then(|v| v.first()).cloned();
+        let home = self.env.home.display().to_string();
         let hostname = one("hostname");
         let user = one("user");
         let port = one("port");
-        let raw_paths = |key: &str| -> Vec<PathBuf> {
+        let key_alias = opt("hostkeyalias").unwrap_or_else(|| host.to_string());
+        let tokens = [
+            ('h', hostname.as_str()),
+            ('p', &port),
+            ('r', &user),
+            ('u', &self.env.user),
+            ('n', host),
+            ('k', &key_alias),
+            ('d', &home),
+        ];
+        let raw_paths = |key: &str| -> Result<Vec<PathBuf>, String> {
             dump.get(key)
                 .into_iter()
                 .flatten()
                 .filter(|p| !p.eq_ignore_ascii_case("none"))
-                .map(|p| PathBuf::from(self.expand(p, host, &hostname, &port, &user)))
+                .map(|p| {
+                    let p = match p.strip_prefix("~/") {
+                        Some(rest) => format!("{home}/{rest}"),
+                        None => p.clone(),
+                    };
+                    expand(&p, &tokens).map(PathBuf::from)
+                })
                 .collect()
         };
         let identity_files = if dump.get("identityfile") == Some(&self.default_identity_files) {
             Vec::new()
         } else {
-            raw_paths("identityfile")
+            raw_paths("identityfile")?
+        };
+        // ssh expands the ProxyCommand it builds from ProxyJump.
+        let proxy_jump = match opt("proxyjump") {
+            Some(jump) => {
+                let jump_tokens = [
+                    ('h', hostname.as_str()),
+                    ('k', &key_alias),
+                    ('n', host),
+                    ('p', &port),
+                    ('r', &user),
+                ];
+                Some(expand(&jump, &jump_tokens)?)
+            }
+            None => None,
         };
         let user_known = dump["userknownhostsfile"].clone();
         let user_known_hosts_files = if user_known == self.default_user_known_hosts {
@@ -148,7 +183,7 @@ impl Oracle {
             "none" | "0" => None,
             n => Some(Duration::from_secs(n.parse().expect("seconds"))),
         };
-        HostOptions {
+        Ok(HostOptions {
             host: one("host"),
             hostname: hostname.clone(),
             user: user.clone(),
@@ -156,8 +191,8 @@ impl Oracle {
             identity_files,
             identities_only: one("identitiesonly") == "yes",
             identity_agent: opt("identityagent"),
-            certificate_files: raw_paths("certificatefile"),
-            proxy_jump: opt("proxyjump"),
+            certificate_files: raw_paths("certificatefile")?,
+            proxy_jump,
             user_known_hosts_files,
             global_known_hosts_files: split_files(&one("globalknownhostsfile")),
             strict_host_key_checking: match one("stricthostkeychecking").as_str() {
@@ -171,37 +206,30 @@ impl Oracle {
             server_alive_interval: seconds("serveraliveinterval"),
             server_alive_count_max: one("serveralivecountmax").parse().expect("count"),
             host_key_alias: opt("hostkeyalias"),
-        }
+        })
     }
+}
 
-    /// What ssh does to an IdentityFile when it loads it, for the few
-    /// tokens these configs use.
-    fn expand(&self, raw: &str, host_arg: &str, hostname: &str, port: &str, user: &str) -> String {
-        let home = self.env.home.display().to_string();
-        let raw = match raw.strip_prefix("~/") {
-            Some(rest) => format!("{home}/{rest}"),
-            None => raw.to_string(),
-        };
-        let mut out = String::new();
-        let mut chars = raw.chars();
-        while let Some(c) = chars.next() {
-            if c != '%' {
-                out.push(c);
-                continue;
-            }
-            match chars.next() {
-                Some('h') => out.push_str(hostname),
-                Some('p') => out.push_str(port),
-                Some('r') => out.push_str(user),
-                Some('u') => out.push_str(&self.env.user),
-                Some('n') => out.push_str(host_arg),
-                Some('d') => out.push_str(&home),
-                Some('%') => out.push('%'),
-                other => panic!("token %{other:?} not handled by the test"),
-            }
+/// What ssh does to `%` tokens when it uses a value `-G` prints raw, for
+/// the tokens these configs use; unknown ones fail as in ssh.
+fn expand(raw: &str, tokens: &[(char, &str)]) -> Result<String, String> {
+    let mut out = String::new();
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
         }
-        out
+        match chars.next() {
+            Some('%') => out.push('%'),
+            Some(t) => match tokens.iter().find(|(k, _)| *k == t) {
+                Some((_, v)) => out.push_str(v),
+                None => return Err(format!("ssh fails on %{t} in {raw}")),
+            },
+            None => return Err(format!("ssh fails on the trailing % in {raw}")),
+        }
     }
+    Ok(out)
 }
 
 /// A one-line file list as `ssh -G` prints it; `none` is no files.
@@ -464,5 +492,98 @@ fn resolve_agrees_with_ssh_dash_g() {
             oracle.ssh_g(&path, "h", &[]).is_err(),
             "ssh accepts {text:?}"
         );
+    }
+}
+
+/// Small configs probing one corner each, with the hosts to try.
+const CORNERS: &[(&str, &[&str])] = &[
+    // An Include in a block that does not apply contributes nothing, even
+    // Host blocks that would match.
+    ("Host other\n  Include corner-inner.conf\n", &["h", "other", "inner"]),
+    // A run of literal Host blocks (looked up by name) with repeats and a
+    // negation.
+    (
+        "Host a b\n  Port 2301\nHost c\n  User c\nHost b !c\n  User b\nHost d a\n  IdentityFile ~/.ssh/d\n\
+         Host e\n  Port 2302\nHost f\nHost *\n  ConnectTimeout 3\n",
+        &["a", "b", "c", "d", "e", "f", "g"],
+    ),
+    // Separators and quotes around keywords and Match criteria.
+    ("Match host=h\n  Port 2201\nHost=x\n  Port 2202\n", &["h", "x"]),
+    ("Host a\\\"b h\n  User esc\n", &["h"]),
+    ("Host h # comment\n  User c\nHost #\n  User never\n", &["h", "x"]),
+    ("Match all # everything\n  Port 2203\n", &["h"]),
+    ("Match host h all\n  Port 2204\n", &["h", "x"]),
+    ("Match !all\n  Port 2205\n", &["h"]),
+    ("Match HOST h OriginalHost h\n  Port 2206\n", &["h", "x"]),
+    ("Match host \"h\"\n  Port 2207\n", &["h"]),
+    // Numbers as C parses them.
+    ("ConnectTimeout +5\nServerAliveInterval \" 1h1m1S\"\nPort \" 22\"\n", &["h"]),
+    ("ServerAliveCountMax 007\nIdentitiesOnly TRUE\n", &["h"]),
+    ("Port 2222 # c\nUserKnownHostsFile # nothing\nUserKnownHostsFile /kh/later\n", &["h"]),
+    // Jump hosts.
+    ("ProxyJump ssh://u%40x;fp=abc@jump.example.:2022,b\n", &["h"]),
+    ("ProxyJump ssh://[::1]\n", &["h"]),
+    ("ProxyJump a,b # c,d\n", &["h"]),
+    ("ProxyJump 127.0.0.1,[::1]:2022\n", &["h"]),
+    ("ProxyCommand none\nProxyJump none\nProxyJump x\n", &["h"]),
+    // Host names and addresses.
+    ("HostName %h%%\n", &["h"]),
+    ("HostName %h%\n", &["h"]),
+    ("Host *\n  HostName ::FFFF:1.2.3.4\n", &["h"]),
+    ("Host *\n  HostName 2001:db8::0:1\n", &["h"]),
+    ("", &["FE80::1", "Host.Example", "10.0.0.1", "::ffff:10.0.0.1"]),
+    // IgnoreUnknown patterns.
+    ("IgnoreUnknown !foo,*\nFoo 1\n", &["h"]),
+    ("IgnoreUnknown f*\nFOO 1\n", &["h"]),
+    // Repeated key files are only dropped when written identically.
+    ("IdentityFile ~/.ssh/k\nIdentityFile ~/.ssh/k\nIdentityFile ~/.ssh//k\n", &["h"]),
+    // Match final: HostName from the second pass is ignored, Host lines
+    // see the resolved name.
+    (
+        "Host h\n  HostName Target\nMatch final\n  HostName ignored\n  User fin\nHost target\n  Port 2208\n",
+        &["h", "target"],
+    ),
+    ("Match final host nomatch\n  User no\nMatch !canonical\n  Port 2209\n", &["h"]),
+    ("Match user alice,bob\n  Port 2210\nMatch localuser root,*\n  User mapped\n", &["h"]),
+    // ssh only runs `exec` when the criteria before it hold.
+    ("Match host nomatch exec false\n  Port 2211\n", &["h"]),
+    // Include globs with brackets, ~ and absolute paths, nesting.
+    ("Include corner-[ab].conf ~/.ssh/corner-c.conf\n", &["h"]),
+    ("Include corner-nest.conf\nPort 2212\n", &["h"]),
+];
+
+#[test]
+fn corners_agree_with_ssh_dash_g() {
+    let oracle = Oracle::new();
+    oracle.write(
+        ".ssh/corner-inner.conf",
+        "User inner\nHost inner h\n  Port 2299\n",
+    );
+    oracle.write(".ssh/corner-a.conf", "Port 2301\n");
+    oracle.write(".ssh/corner-b.conf", "User corner-b\n");
+    oracle.write(".ssh/corner-c.conf", "ConnectTimeout 7\n");
+    oracle.write(
+        ".ssh/corner-nest.conf",
+        "Include corner-b.conf\nHost nomatch\n",
+    );
+    for (i, (text, hosts)) in CORNERS.iter().enumerate() {
+        let path = oracle.write(&format!(".ssh/corner-{i}.conf"), text);
+        for host in *hosts {
+            oracle.check(&path, host, &[]);
+        }
+    }
+    // Overrides that ssh checks harder than config lines.
+    let empty = oracle.write(".ssh/corner-empty.conf", "Match user ovr\n  Port 2213\n");
+    for (k, v) in [
+        ("User", "ovr"),
+        ("User", "a;b"),
+        ("User", "-x"),
+        ("ProxyJump", "a$b"),
+        ("ProxyJump", "u;x@a"),
+        ("ProxyJump", "good@host:22"),
+        ("HostName", "Real.Example"),
+        ("Include", "x"),
+    ] {
+        oracle.check(&empty, "h", &[(k, v)]);
     }
 }
