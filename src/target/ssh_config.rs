@@ -90,19 +90,26 @@ impl SshConfig {
             check_perm: false,
         };
         let mut loader = parse::Loader::new(env);
-        match loader.load_root(path, &origin)? {
-            Some(root) => Ok(SshConfig::new(env, loader, vec![root])),
-            None => Err(ConfigError::Read {
-                path: path.to_path_buf(),
-                source: std::io::ErrorKind::NotFound.into(),
-            }),
-        }
+        let roots = loader
+            .load_root(path, &origin, false)?
+            .into_iter()
+            .collect();
+        Ok(SshConfig::new(env, loader, roots))
     }
 
     /// What ssh reads without `-F`: ~/.ssh/config (refused if others can
     /// write it), then /etc/ssh/ssh_config, whose relative Includes are
     /// taken from /etc/ssh. Either may be missing.
     pub fn load_default(env: &LocalEnv) -> Result<SshConfig, ConfigError> {
+        let user_config = env.home.join(".ssh").join("config");
+        SshConfig::load_user_and_system(&user_config, Path::new("/etc/ssh/ssh_config"), env)
+    }
+
+    fn load_user_and_system(
+        user_config: &Path,
+        system_config: &Path,
+        env: &LocalEnv,
+    ) -> Result<SshConfig, ConfigError> {
         let user = parse::Origin {
             user_config: true,
             include_dir: "~/.ssh",
@@ -115,12 +122,8 @@ impl SshConfig {
         };
         let mut loader = parse::Loader::new(env);
         let mut roots = Vec::new();
-        let user_config = env.home.join(".ssh").join("config");
-        for (path, origin) in [
-            (user_config.as_path(), &user),
-            (Path::new("/etc/ssh/ssh_config"), &system),
-        ] {
-            roots.extend(loader.load_root(path, origin)?);
+        for (path, origin) in [(user_config, &user), (system_config, &system)] {
+            roots.extend(loader.load_root(path, origin, true)?);
         }
         Ok(SshConfig::new(env, loader, roots))
     }
@@ -215,7 +218,8 @@ pub struct HostOptions {
     /// `None` if unset.
     pub identity_agent: Option<String>,
     pub certificate_files: Vec<PathBuf>,
-    /// `[user@]host[:port]` hops, comma-separated, as `ssh -G` prints them;
+    /// `[user@]host[:port]` hops, comma-separated, as `ssh -G` prints them,
+    /// with the tokens ssh expands in them (`%h %k %n %p %r`) expanded;
     /// `None` if unset or `none`.
     pub proxy_jump: Option<String>,
     /// Default ~/.ssh/known_hosts ~/.ssh/known_hosts2; empty for `none`.
