@@ -4,7 +4,8 @@
 //!
 //! Existing crates get details wrong that matter here (options before the
 //! first `Host`, `Include`, `Match` blocks of their own), so this module
-//! follows OpenSSH 9.2's readconf.c and ssh.c directly:
+//! follows OpenSSH 9.2's readconf.c and ssh.c (as Debian 12 ships them, with
+//! their security backports) directly:
 //!
 //! * [`SshConfig::load`] reads a file and its Includes once and checks every
 //!   line, as ssh does for any host;
@@ -12,10 +13,17 @@
 //!   wins, `Host`/`Match` switch lines on and off, a `Match final` causes a
 //!   second pass, then defaults and `%`/`~`/`${}` expansion.
 //!
-//! Deliberate differences from ssh: `Match exec` is an error when ssh would
-//! run the command (fleet runs no commands from a config); hostname
-//! canonicalization does no DNS lookups; values of keywords fleet does not
-//! use are not checked.
+//! Deliberate differences from ssh:
+//!
+//! * `Match exec` is an error where ssh would run the command: fleet runs no
+//!   commands from a config, and guessing the result could pick wrong keys.
+//! * No DNS: `CanonicalizeHostname` only causes the second pass;
+//!   `CanonicalDomains` are not tried.
+//! * Values of keywords fleet does not use are not checked.
+//! * `~` and `%d` come from [`LocalEnv::home`], where ssh reads the passwd
+//!   entry; `~user` is looked up in /etc/passwd only.
+//! * Bad tokens in IdentityFile, CertificateFile or ProxyJump fail
+//!   `resolve`; `ssh -G` prints those raw and only a real connection fails.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
