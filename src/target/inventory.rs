@@ -286,10 +286,12 @@ impl Source<'_> {
         checked.map_err(|problem| self.error(span, problem))
     }
 
-    /// A relative key path is relative to the inventory's directory.
+    /// A relative key path is relative to the inventory's directory; one
+    /// that starts with `~`, a `%` token or `${VAR}` is left for ssh_config
+    /// expansion to place.
     fn key_path(&self, key: &str) -> PathBuf {
         let path = Path::new(key);
-        if key.starts_with(['~', '%']) || path.is_absolute() {
+        if key.starts_with(['~', '%', '$']) || path.is_absolute() {
             return path.to_path_buf();
         }
         match self.path.parent() {

@@ -196,6 +196,17 @@ key = "/keys/b"
 }
 
 #[test]
+fn key_paths_are_relative_to_the_inventory() {
+    let source = Source::new(Path::new("project/fleet.toml"), "");
+    assert_eq!(source.key_path("keys/web"), Path::new("project/keys/web"));
+    for kept in ["~/.ssh/web", "%d/.ssh/web", "${KEYS}/web", "/etc/keys/web"] {
+        assert_eq!(source.key_path(kept), Path::new(kept));
+    }
+    let bare = Source::new(Path::new("fleet.toml"), "");
+    assert_eq!(bare.key_path("keys/web"), Path::new("keys/web"));
+}
+
+#[test]
 fn an_empty_file_is_an_empty_inventory() {
     let (_dir, inventory) = load_one("");
     let inventory = inventory.unwrap();
