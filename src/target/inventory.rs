@@ -201,9 +201,20 @@ impl InventoryHost {
         ];
         fields
             .into_iter()
-            .filter_map(|(keyword, value)| Some((keyword.to_string(), value?)))
+            .filter_map(|(keyword, value)| Some((keyword.to_string(), ssh_quote(&value?))))
             .collect()
     }
+}
+
+/// Quotes `value` for an `-o Keyword=Value` option when ssh's word
+/// splitting would otherwise change it: ssh reads the value like a config
+/// line, so `/keys/my key` would become two words and `#x` a comment.
+fn ssh_quote(value: &str) -> String {
+    if !value.is_empty() && !value.contains([' ', '\t', '"', '\'', '\\', '#']) {
+        return value.to_string();
+    }
+    let escaped = value.replace('\\', "\\\\").replace('"', "\\\"");
+    format!("\"{escaped}\"")
 }
 
 /// Parses `"10s"`, `"5m"`, `"1h"` or `"500ms"`. A unit is required so that
@@ -275,10 +286,12 @@ impl Source<'_> {
         checked.map_err(|problem| self.error(span, problem))
     }
 
-    /// A relative key path is relative to the inventory's directory.
+    /// A relative key path is relative to the inventory's directory; one
+    /// that starts with `~`, a `%` token or `${VAR}` is left for ssh_config
+    /// expansion to place.
     fn key_path(&self, key: &str) -> PathBuf {
         let path = Path::new(key);
-        if key.starts_with(['~', '%']) || path.is_absolute() {
+        if key.starts_with(['~', '%', '$']) || path.is_absolute() {
             return path.to_path_buf();
         }
         match self.path.parent() {
@@ -306,7 +319,7 @@ fn parse_file(path: &Path, text: &str) -> Result<FileInventory, TargetError> {
         address: None,
         user: defaults.user.map(|user| user.0),
         port: defaults.port.map(|port| port.0),
-        identity_file: defaults.key.as_deref().map(|key| source.key_path(key)),
+        identity_file: defaults.key.map(|key| source.key_path(&key.0)),
         vars: BTreeMap::new(),
     };
 
@@ -358,8 +371,7 @@ fn parse_host(
         port: host.port.map(|port| port.0).or(base.port),
         identity_file: host
             .key
-            .as_deref()
-            .map(|key| source.key_path(key))
+            .map(|key| source.key_path(&key.0))
             .or_else(|| base.identity_file.clone()),
         vars,
     };
@@ -517,7 +529,7 @@ struct FileToml {
 struct DefaultsToml {
     user: Option<Word>,
     port: Option<Port>,
-    key: Option<String>,
+    key: Option<KeyPath>,
     parallel: Option<Parallel>,
     connect_timeout: Option<Timeout>,
     timeout: Option<Timeout>,
@@ -529,7 +541,7 @@ struct HostToml {
     address: Option<Word>,
     user: Option<Word>,
     port: Option<Port>,
-    key: Option<String>,
+    key: Option<KeyPath>,
     #[serde(default)]
     vars: BTreeMap<Spanned<String>, VarValue>,
 }
@@ -555,6 +567,22 @@ impl TryFrom<String> for Word {
             Err(format!("'{text}' must be one word, without spaces"))
         } else {
             Ok(Word(text))
+        }
+    }
+}
+
+/// An `IdentityFile` as written; an empty one would name the directory.
+#[derive(Deserialize)]
+#[serde(try_from = "String")]
+struct KeyPath(String);
+
+impl TryFrom<String> for KeyPath {
+    type Error = String;
+    fn try_from(text: String) -> Result<KeyPath, String> {
+        if text.is_empty() {
+            Err("a key path cannot be empty".to_string())
+        } else {
+            Ok(KeyPath(text))
         }
     }
 }

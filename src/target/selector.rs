@@ -14,7 +14,7 @@
 //! one item. `[` always starts a range, never a glob character class: a
 //! range is what operators mean by brackets in a host name.
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::{ErrorKind, Glob, GlobSet, GlobSetBuilder};
 
 use super::error::TargetError;
 use super::nodeset;
@@ -150,16 +150,24 @@ impl Pattern {
         let mut globs = GlobSetBuilder::new();
         for name in expanded {
             if name.contains(['*', '?', '{', '}']) {
-                let glob = Glob::new(&name).map_err(|err| format!("'{text}': {}", err.kind()))?;
+                let glob = Glob::new(&name).map_err(|err| glob_problem(text, &err))?;
                 globs.add(glob);
             } else {
                 names.push(name);
             }
         }
-        let globs = globs
-            .build()
-            .map_err(|err| format!("'{text}': {}", err.kind()))?;
+        let globs = globs.build().map_err(|err| glob_problem(text, &err))?;
         Ok(Pattern::Hosts(HostPattern { names, globs }))
+    }
+}
+
+/// globset's own words for unbalanced braces suggest escaping `{` as
+/// `[{]`, which a selector would read as a range.
+fn glob_problem(text: &str, err: &globset::Error) -> String {
+    match err.kind() {
+        ErrorKind::UnclosedAlternates => format!("'{text}': '{{' is never closed"),
+        ErrorKind::UnopenedAlternates => format!("'{text}': '}}' without '{{'"),
+        kind => format!("'{text}': {kind}"),
     }
 }
 
@@ -292,7 +300,8 @@ mod tests {
             "selector 'web 1': a host name has no spaces; separate items with commas"
         );
         assert_eq!(error("@"), "selector '@': a name cannot be empty");
-        assert!(error("web-{a").starts_with("selector 'web-{a': unclosed alternate group"));
+        assert_eq!(error("web-{a"), "selector 'web-{a': '{' is never closed");
+        assert_eq!(error("web-a}*"), "selector 'web-a}*': '}' without '{'");
         assert_eq!(
             Selector::parse("web-*", &["!web-1".to_string()])
                 .unwrap_err()

@@ -1,5 +1,7 @@
 //! Selection over a catalog of ssh_config aliases and inventory hosts.
 
+use std::path::PathBuf;
+
 use tempfile::TempDir;
 
 use super::*;
@@ -238,5 +240,140 @@ fn natural_order() {
             "a9", "a10b2", "a10b10", "db", "web-", "web-001", "web-01", "web-1", "web-1a", "web-2",
             "web-10"
         ]
+    );
+}
+
+const SSH_CONFIG: &str = "\
+Host bastion
+    HostName bastion.example.com
+    User jump
+
+Host web-01 web-02
+    HostName %h.internal.example.com
+    ProxyJump bastion
+    User admin
+
+Host db-primary
+    HostName 10.0.1.5
+    Port 2200
+
+Host *.example.org
+    User org
+";
+
+const FLEET_TOML: &str = r#"
+[defaults]
+user = "deploy"
+key = "keys/deploy"
+
+[hosts.web-01]
+address = "10.0.0.11"
+port = 2222
+
+[hosts.web-02]
+
+[hosts.new-1]
+key = "/keys/my key"
+
+[groups.web]
+hosts = ["web-*"]
+"#;
+
+/// A catalog over a real ssh_config and inventory, with the home directory
+/// in the same temporary directory.
+fn catalog_from_files() -> (TempDir, Catalog) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    std::fs::write(&config, SSH_CONFIG).unwrap();
+    let inventory = dir.path().join("fleet.toml");
+    std::fs::write(&inventory, FLEET_TOML).unwrap();
+    let env = LocalEnv {
+        home: dir.path().to_path_buf(),
+        user: "tester".to_string(),
+    };
+    let ssh_config = SshConfig::load(&config, &env).unwrap();
+    let inventory = Inventory::load(&[InventoryFile {
+        path: inventory,
+        explicit: true,
+    }])
+    .unwrap();
+    (dir, Catalog::new(ssh_config, inventory))
+}
+
+fn resolve_one(catalog: &Catalog, name: &str) -> Target {
+    let mut targets = catalog.resolve(name, &[]).unwrap();
+    assert_eq!(targets.len(), 1);
+    targets.remove(0)
+}
+
+#[test]
+fn aliases_and_inventory_hosts_are_one_namespace() {
+    let (_dir, catalog) = catalog_from_files();
+    assert_eq!(
+        select(&catalog, "*", &[]),
+        ["bastion", "db-primary", "new-1", "web-01", "web-02"]
+    );
+}
+
+#[test]
+fn inventory_fields_win_over_ssh_config() {
+    let (dir, catalog) = catalog_from_files();
+    let web = resolve_one(&catalog, "web-01");
+    assert_eq!(web.alias, "web-01");
+    assert_eq!(web.options.hostname, "10.0.0.11");
+    assert_eq!(web.options.port, 2222);
+    // [defaults] beat ssh_config for hosts the inventory names, like -o.
+    assert_eq!(web.options.user, "deploy");
+    assert_eq!(web.options.identity_files, [dir.path().join("keys/deploy")]);
+    // What the inventory leaves out still comes from ssh_config.
+    assert_eq!(web.options.proxy_jump.as_deref(), Some("bastion"));
+
+    let web = resolve_one(&catalog, "web-02");
+    assert_eq!(web.options.hostname, "web-02.internal.example.com");
+    assert_eq!(web.options.port, 22);
+    assert_eq!(web.options.user, "deploy");
+
+    let new = resolve_one(&catalog, "new-1");
+    assert_eq!(new.options.hostname, "new-1");
+    assert_eq!(new.options.identity_files, [PathBuf::from("/keys/my key")]);
+}
+
+#[test]
+fn bare_aliases_and_unknown_names_are_left_to_ssh_config() {
+    let (_dir, catalog) = catalog_from_files();
+    let bastion = resolve_one(&catalog, "bastion");
+    assert_eq!(bastion.options.hostname, "bastion.example.com");
+    assert_eq!(bastion.options.user, "jump");
+    assert!(bastion.options.identity_files.is_empty());
+
+    let db = resolve_one(&catalog, "db-primary");
+    assert_eq!(
+        (db.options.hostname.as_str(), db.options.port),
+        ("10.0.1.5", 2200)
+    );
+    assert_eq!(db.options.user, "tester");
+
+    let other = resolve_one(&catalog, "a.example.org");
+    assert_eq!(other.options.hostname, "a.example.org");
+    assert_eq!(other.options.user, "org");
+}
+
+#[test]
+fn resolve_keeps_natural_order() {
+    let (_dir, catalog) = catalog_from_files();
+    let targets = catalog
+        .resolve("@web,bastion", &["web-02".to_string()])
+        .unwrap();
+    let aliases: Vec<&str> = targets.iter().map(|t| t.alias.as_str()).collect();
+    assert_eq!(aliases, ["bastion", "web-01"]);
+}
+
+#[test]
+fn a_name_ssh_refuses_stops_the_run() {
+    let (_dir, catalog) = catalog_from_files();
+    let error = catalog.resolve("web-01,bad;name", &[]).unwrap_err();
+    assert!(
+        matches!(&error, TargetError::SshConfig { host, .. } if host == "bad;name"),
+        "{error}"
     );
 }

@@ -146,6 +146,22 @@ fn host_fields_become_ssh_overrides() {
 }
 
 #[test]
+fn overrides_quote_what_ssh_would_split() {
+    let host = InventoryHost {
+        user: Some("#ops".to_string()),
+        identity_file: Some(PathBuf::from(r#"/keys/my "web" key\1"#)),
+        ..InventoryHost::default()
+    };
+    assert_eq!(
+        host.overrides(),
+        [
+            pair("User", "\"#ops\""),
+            pair("IdentityFile", r#""/keys/my \"web\" key\\1""#),
+        ]
+    );
+}
+
+#[test]
 fn host_fields_beat_defaults() {
     let (_dir, inventory) = load_one(
         r#"
@@ -177,6 +193,17 @@ key = "/keys/b"
             pair("IdentityFile", "/keys/b"),
         ]
     );
+}
+
+#[test]
+fn key_paths_are_relative_to_the_inventory() {
+    let source = Source::new(Path::new("project/fleet.toml"), "");
+    assert_eq!(source.key_path("keys/web"), Path::new("project/keys/web"));
+    for kept in ["~/.ssh/web", "%d/.ssh/web", "${KEYS}/web", "/etc/keys/web"] {
+        assert_eq!(source.key_path(kept), Path::new(kept));
+    }
+    let bare = Source::new(Path::new("fleet.toml"), "");
+    assert_eq!(bare.key_path("keys/web"), Path::new("keys/web"));
 }
 
 #[test]
@@ -236,6 +263,10 @@ fn bad_values_name_file_and_line() {
     assert_eq!(
         error("[hosts.a]\nuser = \"de ploy\"\n"),
         "DIR/fleet.toml:2: 'de ploy' must be one word, without spaces"
+    );
+    assert_eq!(
+        error("[hosts.a]\nkey = \"\"\n"),
+        "DIR/fleet.toml:2: a key path cannot be empty"
     );
     assert_eq!(
         error("[hosts.a]\nvars = { list = [1, 2] }\n"),
