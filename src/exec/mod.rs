@@ -72,6 +72,9 @@ pub struct HostPlan {
     agent: Option<PathBuf>,
     connect_timeout: Duration,
     ssh_config: Arc<russh::client::Config>,
+    /// Why this host can't be reached the way its config asks, if so: it
+    /// is then reported as an error rather than reached some other way.
+    unsupported: Option<&'static str>,
 }
 
 /// What [`prepare`] has to say besides the plans: settings it would not
@@ -125,7 +128,15 @@ pub async fn prepare(
             .filter_map(|p| key_files.get(p).cloned())
             .collect();
         let identities = session::offered_identities(files, agent_keys, o.identities_only);
+        let unsupported = if o.proxy_command {
+            Some("ProxyCommand is not supported: fleet does not run local commands to reach hosts")
+        } else if o.proxy_jump.is_some() {
+            Some("ProxyJump is not supported yet")
+        } else {
+            None
+        };
         plans.push(HostPlan {
+            unsupported,
             alias: Arc::from(target.alias.as_str()),
             hostname: o.hostname.clone(),
             port: o.port,
@@ -357,6 +368,9 @@ async fn connect_and_run(
     events: &mpsc::Sender<Event>,
     timeout: Option<Duration>,
 ) -> Outcome {
+    if let Some(reason) = plan.unsupported {
+        return Outcome::failure(Status::Error, reason);
+    }
     let session = match session::open(plan).await {
         Ok(session) => session,
         Err(outcome) => return outcome,

@@ -91,6 +91,7 @@ mod tests {
                 identities_only: false,
                 identity_agent: None,
                 certificate_files: Vec::new(),
+                proxy_command: false,
                 proxy_jump: None,
                 user_known_hosts_files: Vec::new(),
                 global_known_hosts_files: Vec::new(),

@@ -230,6 +230,9 @@ pub struct HostOptions {
     /// with the tokens ssh expands in them (`%h %k %n %p %r`) expanded;
     /// `None` if unset or `none`.
     pub proxy_jump: Option<String>,
+    /// A ProxyCommand is in effect. fleet does not run local commands to
+    /// reach hosts, so such a host is refused rather than reached directly.
+    pub proxy_command: bool,
     /// Default ~/.ssh/known_hosts ~/.ssh/known_hosts2; empty for `none`.
     pub user_known_hosts_files: Vec<PathBuf>,
     /// Default /etc/ssh/ssh_known_hosts /etc/ssh/ssh_known_hosts2; empty

@@ -59,6 +59,8 @@ struct State {
     /// Whether a ProxyCommand (or a ProxyJump hop, which ssh turns into
     /// one) is set: only used to decide which of the two wins.
     proxy_command: bool,
+    /// The ProxyCommand that won, when it is a real command (not `none`).
+    proxy_command_used: bool,
     jump: Option<Sourced<Jump>>,
     user_known_hosts: Option<Sourced<Vec<String>>>,
     global_known_hosts: Option<Vec<String>>,
@@ -381,9 +383,10 @@ impl Eval<'_> {
                 });
             }
             // The first of ProxyCommand and ProxyJump shuts out the other.
-            Setting::ProxyCommand => {
-                if st.jump.is_none() {
+            Setting::ProxyCommand(real) => {
+                if st.jump.is_none() && !st.proxy_command {
                     st.proxy_command = true;
+                    st.proxy_command_used = *real;
                 }
             }
             Setting::ProxyJump(jump) => {
@@ -572,6 +575,7 @@ impl Eval<'_> {
             identity_agent,
             certificate_files,
             proxy_jump,
+            proxy_command: st.proxy_command_used && st.jump.is_none(),
             user_known_hosts_files,
             global_known_hosts_files,
             strict_host_key_checking: st.strict.unwrap_or(StrictHostKeyChecking::Ask),

@@ -115,7 +115,8 @@ pub(super) enum Setting {
     IdentityAgent(String),
     CertificateFile(String),
     ProxyJump(Jump),
-    ProxyCommand,
+    /// Whether the command is a real one (`ProxyCommand none` is not).
+    ProxyCommand(bool),
     /// Empty when the line held only a comment: then it sets nothing.
     UserKnownHostsFile(Vec<String>),
     GlobalKnownHostsFile(Vec<String>),
@@ -589,7 +590,13 @@ pub(super) fn setting(
             }
             Setting::IdentityAgent(v)
         }
-        Keyword::ProxyCommand => return Ok(Setting::ProxyCommand),
+        Keyword::ProxyCommand => {
+            let command = raw
+                .rest
+                .trim_start_matches([' ', '\t', '\r', '\n', '='])
+                .trim_end();
+            return Ok(Setting::ProxyCommand(!command.eq_ignore_ascii_case("none")));
+        }
         Keyword::ProxyJump => {
             let spec = raw.rest.trim_start_matches([' ', '\t', '\r', '\n', '=']);
             let jump = value::jump(spec, command_line).ok_or_else(|| {

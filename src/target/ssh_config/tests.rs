@@ -783,6 +783,12 @@ fn proxy_command_and_proxy_jump_shut_each_other_out() {
         resolve(&config, "x").proxy_jump.as_deref(),
         Some("fallback")
     );
+    // Only a real ProxyCommand that won is reported, so fleet can refuse
+    // the host instead of connecting to it directly.
+    assert!(resolve(&config, "pc").proxy_command);
+    assert!(!resolve(&config, "pcnone").proxy_command);
+    assert!(!resolve(&config, "pj").proxy_command);
+    assert!(!resolve(&config, "x").proxy_command);
 }
 
 #[test]

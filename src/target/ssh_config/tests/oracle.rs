@@ -192,6 +192,8 @@ impl Oracle {
             identities_only: one("identitiesonly") == "yes",
             identity_agent: opt("identityagent"),
             certificate_files: raw_paths("certificatefile")?,
+            // ssh -G prints a ProxyJump as the ProxyCommand it becomes.
+            proxy_command: proxy_jump.is_none() && opt("proxycommand").is_some_and(|c| c != "none"),
             proxy_jump,
             user_known_hosts_files,
             global_known_hosts_files: split_files(&one("globalknownhostsfile")),
