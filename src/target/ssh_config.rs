@@ -1,63 +1,241 @@
-//! Placeholder for the ssh_config parser: the API others build against.
+//! OpenSSH client config (ssh_config(5)) evaluated exactly as `ssh -G` does
+//! it, so that fleet connects to the host, as the user, with the keys and
+//! known_hosts files that `ssh` would use.
+//!
+//! Existing crates get details wrong that matter here (options before the
+//! first `Host`, `Include`, `Match` blocks of their own), so this module
+//! follows OpenSSH 9.2's readconf.c and ssh.c directly:
+//!
+//! * [`SshConfig::load`] reads a file and its Includes once and checks every
+//!   line, as ssh does for any host;
+//! * [`SshConfig::resolve`] walks the parsed lines for one host: first value
+//!   wins, `Host`/`Match` switch lines on and off, a `Match final` causes a
+//!   second pass, then defaults and `%`/`~`/`${}` expansion.
+//!
+//! Deliberate differences from ssh: `Match exec` is an error when ssh would
+//! run the command (fleet runs no commands from a config); hostname
+//! canonicalization does no DNS lookups; values of keywords fleet does not
+//! use are not checked.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod eval;
+mod expand;
+mod keywords;
+mod lexer;
+mod local;
+mod parse;
+mod pattern;
+mod value;
+
+#[cfg(test)]
+mod tests;
+
+/// Facts about the local side that config evaluation needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalEnv {
+    /// Home directory: `~`, `%d` and relative Include paths start here.
     pub home: PathBuf,
+    /// Local user name: `%u`, `Match localuser`, and the default `User`.
     pub user: String,
 }
 
 impl LocalEnv {
+    /// `$HOME` (else the platform's idea of home) and the user's name.
+    ///
+    /// The name comes from the passwd entry of the process's uid, as ssh
+    /// takes it, rather than from `$USER`, which `su` and friends can leave
+    /// stale; `$USER`/`$LOGNAME` are the fallback.
     pub fn from_process() -> LocalEnv {
-        LocalEnv {
-            home: PathBuf::from("/"),
-            user: "root".into(),
-        }
+        let home = std::env::var_os("HOME")
+            .filter(|h| !h.is_empty())
+            .map(PathBuf::from)
+            .or_else(dirs::home_dir)
+            .unwrap_or_else(|| PathBuf::from("/"));
+        let user = local::uid()
+            .and_then(local::user_name)
+            .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
+            .or_else(|| std::env::var("LOGNAME").ok().filter(|u| !u.is_empty()))
+            .unwrap_or_else(|| "root".to_string());
+        LocalEnv { home, user }
     }
 }
 
-pub struct SshConfig;
+/// A parsed config: the files, with their Includes, ready to resolve hosts.
+#[derive(Debug, Clone)]
+pub struct SshConfig {
+    env: LocalEnv,
+    /// Every file read, top-level ones and included ones.
+    files: Vec<parse::ConfigFile>,
+    /// The top-level files, in the order ssh reads them.
+    roots: Vec<usize>,
+    /// Some `Match` uses `final`: ssh then evaluates everything twice.
+    wants_final_pass: bool,
+    aliases: Vec<String>,
+}
 
 impl SshConfig {
-    pub fn load(_path: &Path, _env: &LocalEnv) -> Result<SshConfig, ConfigError> {
-        Err(ConfigError)
+    /// Reads `path` and everything it Includes, like `ssh -F path`
+    /// (`none` means no config, as for ssh). Relative Include paths are
+    /// taken from ~/.ssh.
+    pub fn load(path: &Path, env: &LocalEnv) -> Result<SshConfig, ConfigError> {
+        if path == Path::new("none") {
+            return Ok(SshConfig::empty(env));
+        }
+        let origin = parse::Origin {
+            user_config: true,
+            include_dir: "~/.ssh",
+            check_perm: false,
+        };
+        let mut loader = parse::Loader::new(env);
+        match loader.load_root(path, &origin)? {
+            Some(root) => Ok(SshConfig::new(env, loader, vec![root])),
+            None => Err(ConfigError::Read {
+                path: path.to_path_buf(),
+                source: std::io::ErrorKind::NotFound.into(),
+            }),
+        }
     }
-    pub fn empty(_env: &LocalEnv) -> SshConfig {
-        SshConfig
+
+    /// What ssh reads without `-F`: ~/.ssh/config (refused if others can
+    /// write it), then /etc/ssh/ssh_config, whose relative Includes are
+    /// taken from /etc/ssh. Either may be missing.
+    pub fn load_default(env: &LocalEnv) -> Result<SshConfig, ConfigError> {
+        let user = parse::Origin {
+            user_config: true,
+            include_dir: "~/.ssh",
+            check_perm: true,
+        };
+        let system = parse::Origin {
+            user_config: false,
+            include_dir: "/etc/ssh",
+            check_perm: false,
+        };
+        let mut loader = parse::Loader::new(env);
+        let mut roots = Vec::new();
+        let user_config = env.home.join(".ssh").join("config");
+        for (path, origin) in [
+            (user_config.as_path(), &user),
+            (Path::new("/etc/ssh/ssh_config"), &system),
+        ] {
+            roots.extend(loader.load_root(path, origin)?);
+        }
+        Ok(SshConfig::new(env, loader, roots))
     }
+
+    /// No config at all (default ~/.ssh/config absent).
+    pub fn empty(env: &LocalEnv) -> SshConfig {
+        SshConfig::new(env, parse::Loader::new(env), Vec::new())
+    }
+
+    fn new(env: &LocalEnv, loader: parse::Loader, roots: Vec<usize>) -> SshConfig {
+        let mut config = SshConfig {
+            env: env.clone(),
+            wants_final_pass: loader.wants_final_pass,
+            files: loader.files,
+            roots,
+            aliases: Vec::new(),
+        };
+        config.aliases = config.collect_aliases();
+        config
+    }
+
+    /// Concrete host aliases: every `Host` pattern with no wildcard (`*`,
+    /// `?`) and no `!`, in file order (Includes inline), de-duplicated.
     pub fn aliases(&self) -> Vec<String> {
-        Vec::new()
+        self.aliases.clone()
     }
+
+    fn collect_aliases(&self) -> Vec<String> {
+        let mut aliases = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for &root in &self.roots {
+            self.collect_aliases_from(root, &mut seen, &mut aliases);
+        }
+        aliases
+    }
+
+    /// Recursion is bounded: Includes nest at most 16 deep.
+    fn collect_aliases_from(
+        &self,
+        file: usize,
+        seen: &mut std::collections::HashSet<String>,
+        aliases: &mut Vec<String>,
+    ) {
+        for section in &self.files[file].sections {
+            if let parse::Header::Host(patterns) = &section.header {
+                for p in patterns {
+                    let concrete = !p.negated && !p.pattern.contains(['*', '?', '!']);
+                    if concrete && seen.insert(p.pattern.clone()) {
+                        aliases.push(p.pattern.clone());
+                    }
+                }
+            }
+            for item in &section.items {
+                if let parse::ItemKind::Include(files) = &item.kind {
+                    for &included in files {
+                        self.collect_aliases_from(included, seen, aliases);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The options for `host` as `ssh -G -o K=V ... host` would compute
+    /// them: `overrides` behave exactly like `-o Keyword=Value` command-line
+    /// options (applied first, so they win).
     pub fn resolve(
         &self,
-        _host: &str,
-        _overrides: &[(String, String)],
+        host: &str,
+        overrides: &[(String, String)],
     ) -> Result<HostOptions, ConfigError> {
-        Err(ConfigError)
+        eval::resolve(self, host, overrides)
     }
 }
 
+/// What ssh would use to connect to one host.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HostOptions {
+    /// The name as given (the alias).
     pub host: String,
+    /// HostName after %-tokens, lowercased as ssh does; defaults to `host`.
     pub hostname: String,
+    /// Defaults to the local user.
     pub user: String,
+    /// Default 22.
     pub port: u16,
+    /// Only the explicitly configured ones, in order, `~`, tokens and
+    /// `${VAR}` expanded; empty when none are configured (the caller then
+    /// uses OpenSSH's default key list).
     pub identity_files: Vec<PathBuf>,
     pub identities_only: bool,
+    /// After `~`/token/env expansion: "none", "SSH_AUTH_SOCK", or a path;
+    /// `None` if unset.
     pub identity_agent: Option<String>,
     pub certificate_files: Vec<PathBuf>,
+    /// `[user@]host[:port]` hops, comma-separated, as `ssh -G` prints them;
+    /// `None` if unset or `none`.
     pub proxy_jump: Option<String>,
+    /// Default ~/.ssh/known_hosts ~/.ssh/known_hosts2; empty for `none`.
     pub user_known_hosts_files: Vec<PathBuf>,
+    /// Default /etc/ssh/ssh_known_hosts /etc/ssh/ssh_known_hosts2; empty
+    /// for `none`.
     pub global_known_hosts_files: Vec<PathBuf>,
+    /// Default `Ask`.
     pub strict_host_key_checking: StrictHostKeyChecking,
+    /// `None` when unset, `none` or 0 (no timeout).
     pub connect_timeout: Option<Duration>,
+    /// `None` when 0 or unset.
     pub server_alive_interval: Option<Duration>,
+    /// Default 3.
     pub server_alive_count_max: u32,
+    /// Lowercased, as ssh uses it.
     pub host_key_alias: Option<String>,
 }
 
+/// `StrictHostKeyChecking`; `off` and `false` mean `No`, `true` means `Yes`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StrictHostKeyChecking {
     Yes,
@@ -66,6 +244,53 @@ pub enum StrictHostKeyChecking {
     Ask,
 }
 
+/// Why a config cannot be used.
 #[derive(Debug, thiserror::Error)]
-#[error("ssh_config parser not merged yet")]
-pub struct ConfigError;
+pub enum ConfigError {
+    /// The top-level file could not be read.
+    #[error("cannot read ssh config {}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// ssh refuses config files that others could have changed.
+    #[error(
+        "{}: bad owner or permissions; it must belong to you or root and not be writable \
+         by group or others (chmod go-w {})",
+        path.display(),
+        path.display()
+    )]
+    Permissions { path: PathBuf },
+    /// ssh refuses host names that could smuggle shell syntax into `%h`.
+    #[error(
+        "'{host}' is not a usable host name: it starts with '-' or contains a space, a control \
+         character or one of \"$&'(),;<>\\`{{|}}"
+    )]
+    InvalidHost { host: String },
+    /// A line (or a `-o` override) that ssh would reject.
+    #[error("{at}: {message}")]
+    Invalid { at: Location, message: String },
+}
+
+/// Where a bad value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    Line {
+        file: PathBuf,
+        line: u32,
+    },
+    /// An override, shown as the `-o` option it stands for.
+    Override {
+        keyword: String,
+        value: String,
+    },
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Line { file, line } => write!(f, "{}:{line}", file.display()),
+            Location::Override { keyword, value } => write!(f, "-o {keyword}={value}"),
+        }
+    }
+}
