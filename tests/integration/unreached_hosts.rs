@@ -16,15 +16,9 @@ fn each_fault_has_its_own_status_and_the_healthy_host_still_runs() {
         .bad_auth("locked")
         .build();
     // The tarpit costs the connect timeout; keep it short.
-    let args = [
-        "run",
-        "--connect-timeout",
-        "2s",
-        "*",
-        "echo $FLEET_TEST_HOST",
-    ];
+    let selection = ["--connect-timeout", "2s", "*", "echo $FLEET_TEST_HOST"];
 
-    let json = invoke(lab.fleet().arg("--json").args(args));
+    let json = invoke(lab.fleet().args(["run", "--json"]).args(selection));
     json.assert_exit(2);
     assert_eq!(
         json.statuses(),
@@ -60,9 +54,10 @@ fn each_fault_has_its_own_status_and_the_healthy_host_still_runs() {
         assert_eq!(summary[field], count, "summary {field}\n{json}");
     }
 
-    let human = invoke(lab.fleet().args(args));
+    let human = invoke(lab.fleet().arg("run").args(selection));
     human.assert_exit(2);
-    assert_eq!(human.stdout, "h01 | h01\n", "{human}");
+    // Padded to the widest alias, `stranger`.
+    assert_eq!(human.stdout, "h01      | h01\n", "{human}");
     human.assert_stderr_mentions(&[
         "6 hosts: 1 ok, 2 unreachable, 1 host_key_unknown, 1 host_key_changed, 1 auth_failed",
         // Each cause, next to the host it concerns.
