@@ -141,9 +141,10 @@ fn encrypted_key_asks_its_passphrase_once_per_run() {
         "h*",
         "echo $FLEET_TEST_HOST",
     ])));
-    refused
-        .assert_exit(3)
-        .assert_stderr_mentions(&[&lab.encrypted_key.display().to_string(), "passphrase"]);
+    refused.assert_exit(3).assert_stderr_mentions(&[
+        &format!("identity file {}", lab.encrypted_key.display()),
+        "wrong passphrase",
+    ]);
     assert_eq!(refused.stdout, "", "{refused}");
     assert!(wrong.calls() >= 1, "askpass was never asked\n{refused}");
 }

@@ -71,14 +71,9 @@ fn malformed_or_unusable_files_stop_the_run_with_their_location() {
                 .arg(&inventory)
                 .args(["run", "h01", "echo $FLEET_TEST_HOST"]),
         );
-    assert_refused(&bad_toml, &[&format!("{}:", inventory.display())]);
-    assert!(
-        bad_toml.stderr.contains(&location_of(&inventory, "hosts"))
-            || bad_toml
-                .stderr
-                .contains(&location_of(&inventory, "children")),
-        "the error points at no line near the open array\n{bad_toml}"
-    );
+    // The array opened on line 2 runs into line 3, where the parser
+    // expects a comma.
+    assert_refused(&bad_toml, &[&location_of(&inventory, "children")]);
 
     let missing = scratch.path().join("missing.toml");
     assert_refused(
