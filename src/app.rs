@@ -1,7 +1,6 @@
 //! Wiring: settings → targets → executor → reporters, for each subcommand.
 //! `main` calls [`run`]; so do the tests.
 
-use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -15,7 +14,6 @@ use crate::cli::{Cli, Command, GlobalArgs, LsArgs, RunArgs};
 use crate::error::{exit, SetupError};
 use crate::event::Event;
 use crate::exec::{self, Interrupts, Job};
-use crate::known_hosts::{HostId, KnownHosts};
 use crate::report::{self, Reporter, Tally};
 use crate::settings::{self, RunSettings};
 use crate::target::ssh_config::{LocalEnv, SshConfig};
@@ -91,42 +89,18 @@ fn list(global: &GlobalArgs, args: &LsArgs) -> Result<i32, SetupError> {
     let env = LocalEnv::from_process();
     let (catalog, _) = load_catalog(global, &env)?;
     let targets = catalog.resolve(&args.selection.selectors, &args.selection.exclude)?;
-    let mut cache: HashMap<Vec<PathBuf>, KnownHosts> = HashMap::new();
-    let mut known = HashMap::new();
-    for target in &targets {
-        let files = known_hosts_files(target);
-        let hosts = match cache.entry(files) {
-            Entry::Occupied(entry) => entry.into_mut(),
-            Entry::Vacant(entry) => {
-                let loaded = KnownHosts::load(entry.key())?;
-                entry.insert(loaded)
-            }
-        };
-        let o = &target.options;
-        let id = HostId {
-            name: o
-                .host_key_alias
-                .clone()
-                .unwrap_or_else(|| o.hostname.clone()),
-            port: o.port,
-        };
-        known.insert(target.alias.clone(), hosts.knows(&id));
-    }
+    let known_hosts = exec::load_known_hosts(&targets)?;
+    let known: HashMap<&str, bool> = targets
+        .iter()
+        .zip(&known_hosts)
+        .map(|(t, k)| (t.alias.as_str(), k.knows(&t.host_id())))
+        .collect();
     let mut out = io::stdout().lock();
-    let listing = report::listing::write_listing(&mut out, &targets, &|t| known[&t.alias]);
+    let listing = report::listing::write_listing(&mut out, &targets, &|t| known[t.alias.as_str()]);
     match listing.and_then(|()| out.flush()) {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(SetupError::Output(e)),
         _ => Ok(exit::OK),
     }
-}
-
-fn known_hosts_files(target: &Target) -> Vec<PathBuf> {
-    let o = &target.options;
-    o.user_known_hosts_files
-        .iter()
-        .chain(&o.global_known_hosts_files)
-        .cloned()
-        .collect()
 }
 
 fn run_command(global: &GlobalArgs, args: &RunArgs) -> Result<i32, SetupError> {
@@ -169,7 +143,7 @@ async fn fan_out(
     tokio::spawn(listen_for_interrupts(interrupts.clone()));
     let (events, received) = mpsc::channel(EVENT_QUEUE);
     let reporting = std::thread::spawn({
-        let options = settings.report.clone();
+        let options = settings.report;
         move || report_loop(received, &options)
     });
     exec::run(plans, job, &settings.exec, events, interrupts.clone()).await;

@@ -14,6 +14,7 @@ mod session;
 
 pub use command::Job;
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -26,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::SetupError;
 use crate::event::{Event, Outcome, Status};
-use crate::known_hosts::{HostId, KnownHosts};
+use crate::known_hosts::{HostId, KnownHosts, KnownHostsError};
 use crate::target::ssh_config::StrictHostKeyChecking;
 use crate::target::Target;
 use hostkey::{LearnLock, UnknownKeyPolicy};
@@ -85,13 +86,12 @@ pub async fn prepare(
     opts: &ExecOptions,
 ) -> Result<(Vec<HostPlan>, Warnings), SetupError> {
     let mut warnings = Warnings::new();
-    let mut known_cache: HashMap<Vec<PathBuf>, Arc<KnownHosts>> = HashMap::new();
     let mut agent_cache: HashMap<PathBuf, Vec<PublicKey>> = HashMap::new();
     for target in targets {
         if let Some(socket) = keys::agent_socket(target.options.identity_agent.as_deref()) {
-            if !agent_cache.contains_key(&socket) {
-                let held = keys::agent_keys(&socket).await;
-                agent_cache.insert(socket, held);
+            if let Entry::Vacant(slot) = agent_cache.entry(socket) {
+                let held = keys::agent_keys(slot.key()).await;
+                slot.insert(held);
             }
         }
     }
@@ -105,32 +105,14 @@ pub async fn prepare(
             .any(|held| held.key_data() == key.key_data())
     })?;
 
+    let known_hosts = load_known_hosts(targets)?;
     let learn_lock = Arc::new(LearnLock::default());
     let mut configs = ConfigCache::default();
     let mut plans = Vec::with_capacity(targets.len());
-    for target in targets {
+    for (index, target) in targets.iter().enumerate() {
         let o = &target.options;
-        let files: Vec<PathBuf> = o
-            .user_known_hosts_files
-            .iter()
-            .chain(&o.global_known_hosts_files)
-            .cloned()
-            .collect();
-        let known = match known_cache.get(&files) {
-            Some(known) => known.clone(),
-            None => {
-                let known = Arc::new(KnownHosts::load(&files)?);
-                known_cache.insert(files, known.clone());
-                known
-            }
-        };
-        let host_id = HostId {
-            name: o
-                .host_key_alias
-                .clone()
-                .unwrap_or_else(|| o.hostname.clone()),
-            port: o.port,
-        };
+        let known = known_hosts[index].clone();
+        let host_id = target.host_id();
         let policy = unknown_key_policy(target, opts.insecure_ignore_host_keys, &mut warnings);
         let agent = keys::agent_socket(o.identity_agent.as_deref());
         let agent_keys = agent
@@ -168,6 +150,24 @@ pub async fn prepare(
     warnings.sort();
     warnings.dedup();
     Ok((plans, warnings))
+}
+
+/// The known_hosts entries for each target, in order; each distinct set of
+/// files is read once and shared.
+pub fn load_known_hosts(targets: &[Target]) -> Result<Vec<Arc<KnownHosts>>, KnownHostsError> {
+    let mut loaded: HashMap<Vec<PathBuf>, Arc<KnownHosts>> = HashMap::new();
+    targets
+        .iter()
+        .map(|target| {
+            let files = target.known_hosts_files();
+            if let Some(known) = loaded.get(&files) {
+                return Ok(known.clone());
+            }
+            let known = Arc::new(KnownHosts::load(&files)?);
+            loaded.insert(files, known.clone());
+            Ok(known)
+        })
+        .collect()
 }
 
 /// StrictHostKeyChecking, made strict: `no` is only honoured together with
@@ -214,8 +214,10 @@ impl ConfigCache {
         self.0
             .entry((known, alive, alive_max))
             .or_insert_with_key(|(known, alive, alive_max)| {
-                let mut preferred = russh::Preferred::default();
-                preferred.key = host_key_order(known).into();
+                let preferred = russh::Preferred {
+                    key: host_key_order(known).into(),
+                    ..Default::default()
+                };
                 Arc::new(russh::client::Config {
                     preferred,
                     keepalive_interval: *alive,

@@ -16,7 +16,8 @@ const AUTH_FAILED: &str = "check that IdentityFile names the right key, that its
     with), that User is right, and that the key file is private (chmod 400 or 600)";
 const HOST_KEY_CHANGED: &str = "the host key differs from the one known_hosts records at the line \
     shown: a reinstalled host, or someone in the middle. Verify the new fingerprint out of band, \
-    then run `fleet known-hosts forget {hosts}` (or remove that line)";
+    then delete that line (or `ssh-keygen -R HOST -f FILE`) and run {hosts} again with \
+    `-o StrictHostKeyChecking=accept-new`";
 const HOST_KEY_UNKNOWN: &str = "known_hosts has no key for these hosts: verify their fingerprints \
     out of band, then add them to known_hosts or run again with \
     `-o StrictHostKeyChecking=accept-new`";

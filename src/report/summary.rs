@@ -6,7 +6,7 @@
 //! 52 hosts: 45 ok, 2 failed, 3 unreachable, 1 auth_failed, 1 host_key_changed (4.1s)
 //! host_key_changed:
 //!   host key differs from ~/.ssh/known_hosts:7: db-02
-//!   hint: … then run `fleet known-hosts forget db-02` (or remove that line)
+//!   hint: … then delete that line (or `ssh-keygen -R HOST -f FILE`) and run db-02 again …
 //! unreachable:
 //!   connection timed out: web-[04-05]
 //!   connection refused: web-06
@@ -242,8 +242,8 @@ mod tests {
 host_key_changed:
   host key differs from ~/.ssh/known_hosts:7: db-02
   hint: the host key differs from the one known_hosts records at the line shown: a reinstalled \
-host, or someone in the middle. Verify the new fingerprint out of band, then run \
-`fleet known-hosts forget db-02` (or remove that line)
+host, or someone in the middle. Verify the new fingerprint out of band, then delete that line \
+(or `ssh-keygen -R HOST -f FILE`) and run db-02 again with `-o StrictHostKeyChecking=accept-new`
 auth_failed:
   Permission denied (publickey): db-01
   hint: check that IdentityFile names the right key, that its public key is in the remote \

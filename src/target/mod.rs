@@ -15,6 +15,9 @@ pub use catalog::Catalog;
 pub use error::TargetError;
 pub use inventory::{Inventory, InventoryDefaults, InventoryFile};
 
+use std::path::PathBuf;
+
+use crate::known_hosts::HostId;
 use ssh_config::HostOptions;
 
 /// One host to run on, fully resolved: everything the executor needs to
@@ -26,4 +29,29 @@ pub struct Target {
     /// The connection options, exactly as `ssh -G alias` would compute them
     /// (inventory values applied like `-o` options).
     pub options: HostOptions,
+}
+
+impl Target {
+    /// The known_hosts files to consult: the user's, then the global ones.
+    pub fn known_hosts_files(&self) -> Vec<PathBuf> {
+        let o = &self.options;
+        o.user_known_hosts_files
+            .iter()
+            .chain(&o.global_known_hosts_files)
+            .cloned()
+            .collect()
+    }
+
+    /// How known_hosts names this host: HostKeyAlias, else HostName (not
+    /// the alias), with its port, as OpenSSH looks it up.
+    pub fn host_id(&self) -> HostId {
+        let o = &self.options;
+        HostId {
+            name: o
+                .host_key_alias
+                .clone()
+                .unwrap_or_else(|| o.hostname.clone()),
+            port: o.port,
+        }
+    }
 }
