@@ -4,7 +4,8 @@
 //!
 //! Existing crates get details wrong that matter here (options before the
 //! first `Host`, `Include`, `Match` blocks of their own), so this module
-//! follows OpenSSH 9.2's readconf.c and ssh.c directly:
+//! follows OpenSSH 9.2's readconf.c and ssh.c (as Debian 12 ships them, with
+//! their security backports) directly:
 //!
 //! * [`SshConfig::load`] reads a file and its Includes once and checks every
 //!   line, as ssh does for any host;
@@ -12,10 +13,17 @@
 //!   wins, `Host`/`Match` switch lines on and off, a `Match final` causes a
 //!   second pass, then defaults and `%`/`~`/`${}` expansion.
 //!
-//! Deliberate differences from ssh: `Match exec` is an error when ssh would
-//! run the command (fleet runs no commands from a config); hostname
-//! canonicalization does no DNS lookups; values of keywords fleet does not
-//! use are not checked.
+//! Deliberate differences from ssh:
+//!
+//! * `Match exec` is an error where ssh would run the command: fleet runs no
+//!   commands from a config, and guessing the result could pick wrong keys.
+//! * No DNS: `CanonicalizeHostname` only causes the second pass;
+//!   `CanonicalDomains` are not tried.
+//! * Values of keywords fleet does not use are not checked.
+//! * `~` and `%d` come from [`LocalEnv::home`], where ssh reads the passwd
+//!   entry; `~user` is looked up in /etc/passwd only.
+//! * Bad tokens in IdentityFile, CertificateFile or ProxyJump fail
+//!   `resolve`; `ssh -G` prints those raw and only a real connection fails.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -90,19 +98,26 @@ impl SshConfig {
             check_perm: false,
         };
         let mut loader = parse::Loader::new(env);
-        match loader.load_root(path, &origin)? {
-            Some(root) => Ok(SshConfig::new(env, loader, vec![root])),
-            None => Err(ConfigError::Read {
-                path: path.to_path_buf(),
-                source: std::io::ErrorKind::NotFound.into(),
-            }),
-        }
+        let roots = loader
+            .load_root(path, &origin, false)?
+            .into_iter()
+            .collect();
+        Ok(SshConfig::new(env, loader, roots))
     }
 
     /// What ssh reads without `-F`: ~/.ssh/config (refused if others can
     /// write it), then /etc/ssh/ssh_config, whose relative Includes are
     /// taken from /etc/ssh. Either may be missing.
     pub fn load_default(env: &LocalEnv) -> Result<SshConfig, ConfigError> {
+        let user_config = env.home.join(".ssh").join("config");
+        SshConfig::load_user_and_system(&user_config, Path::new("/etc/ssh/ssh_config"), env)
+    }
+
+    fn load_user_and_system(
+        user_config: &Path,
+        system_config: &Path,
+        env: &LocalEnv,
+    ) -> Result<SshConfig, ConfigError> {
         let user = parse::Origin {
             user_config: true,
             include_dir: "~/.ssh",
@@ -115,12 +130,8 @@ impl SshConfig {
         };
         let mut loader = parse::Loader::new(env);
         let mut roots = Vec::new();
-        let user_config = env.home.join(".ssh").join("config");
-        for (path, origin) in [
-            (user_config.as_path(), &user),
-            (Path::new("/etc/ssh/ssh_config"), &system),
-        ] {
-            roots.extend(loader.load_root(path, origin)?);
+        for (path, origin) in [(user_config, &user), (system_config, &system)] {
+            roots.extend(loader.load_root(path, origin, true)?);
         }
         Ok(SshConfig::new(env, loader, roots))
     }
@@ -215,7 +226,8 @@ pub struct HostOptions {
     /// `None` if unset.
     pub identity_agent: Option<String>,
     pub certificate_files: Vec<PathBuf>,
-    /// `[user@]host[:port]` hops, comma-separated, as `ssh -G` prints them;
+    /// `[user@]host[:port]` hops, comma-separated, as `ssh -G` prints them,
+    /// with the tokens ssh expands in them (`%h %k %n %p %r`) expanded;
     /// `None` if unset or `none`.
     pub proxy_jump: Option<String>,
     /// Default ~/.ssh/known_hosts ~/.ssh/known_hosts2; empty for `none`.

@@ -56,6 +56,8 @@ struct State {
     identities_only: Option<bool>,
     identity_agent: Option<Sourced<String>>,
     certificate_files: Vec<KeyFile>,
+    /// Whether a ProxyCommand (or a ProxyJump hop, which ssh turns into
+    /// one) is set: only used to decide which of the two wins.
     proxy_command: bool,
     jump: Option<Sourced<Jump>>,
     user_known_hosts: Option<Sourced<Vec<String>>>,
@@ -80,6 +82,7 @@ struct Pass<'p> {
     final_host: Option<&'p str>,
 }
 
+/// One `resolve` call in progress.
 struct Eval<'a> {
     cfg: &'a SshConfig,
     overrides: &'a [(String, String)],

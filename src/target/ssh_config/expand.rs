@@ -26,9 +26,9 @@ pub(super) fn expand(
                 return Err(format!("empty '${{}}' in '{value}'"));
             }
             let name = &value[name_start..name_start + len];
-            match env::var(name) {
-                Ok(v) => out.push_str(&v),
-                Err(_) => {
+            match env::var_os(name) {
+                Some(v) => out.push_str(&v.to_string_lossy()),
+                None => {
                     return Err(format!(
                         "environment variable '{name}' used in '{value}' is not set"
                     ))

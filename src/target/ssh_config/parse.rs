@@ -58,41 +58,6 @@ pub(super) struct LiteralRun {
     pub sections_by_name: HashMap<String, Vec<usize>>,
 }
 
-/// Runs shorter than this are not worth a lookup table.
-const MIN_LITERAL_RUN: usize = 4;
-
-/// Marks the literal runs in a file's sections.
-fn mark_literal_runs(sections: &mut [Section]) {
-    let literal = |s: &Section| match &s.header {
-        Header::Host(patterns) => {
-            !s.visit_inactive && patterns.iter().all(|p| !p.pattern.contains(['*', '?']))
-        }
-        _ => false,
-    };
-    let mut start = 0;
-    while start < sections.len() {
-        let end = start + sections[start..].iter().take_while(|s| literal(s)).count();
-        if end - start >= MIN_LITERAL_RUN {
-            let mut sections_by_name: HashMap<String, Vec<usize>> = HashMap::new();
-            for (i, section) in sections.iter().enumerate().take(end).skip(start) {
-                if let Header::Host(patterns) = &section.header {
-                    for p in patterns.iter().filter(|p| !p.negated) {
-                        let list = sections_by_name.entry(p.pattern.clone()).or_default();
-                        if list.last() != Some(&i) {
-                            list.push(i);
-                        }
-                    }
-                }
-            }
-            sections[start].run = Some(LiteralRun {
-                end,
-                sections_by_name,
-            });
-        }
-        start = end.max(start + 1);
-    }
-}
-
 #[derive(Debug, Clone)]
 pub(super) enum Header {
     /// Lines before the first `Host`/`Match` keep the caller's state.
@@ -193,15 +158,19 @@ impl<'a> Loader<'a> {
         }
     }
 
-    /// Reads a top-level file; `Ok(None)` if it does not exist.
+    /// Reads a top-level file; `Ok(None)` if it does not exist and is
+    /// `optional`.
     pub(super) fn load_root(
         &mut self,
         path: &Path,
         origin: &Origin,
+        optional: bool,
     ) -> Result<Option<usize>, ConfigError> {
         let text = match read(path, origin.check_perm) {
             Ok(text) => text,
-            Err(ReadError::Io(e)) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(ReadError::Io(e)) if optional && e.kind() == io::ErrorKind::NotFound => {
+                return Ok(None)
+            }
             Err(ReadError::Io(source)) => {
                 return Err(ConfigError::Read {
                     path: path.to_path_buf(),
@@ -442,6 +411,41 @@ impl Section {
             visit_inactive: false,
             run: None,
         }
+    }
+}
+
+/// Runs shorter than this are not worth a lookup table.
+const MIN_LITERAL_RUN: usize = 4;
+
+/// Marks the literal runs in a file's sections.
+fn mark_literal_runs(sections: &mut [Section]) {
+    let literal = |s: &Section| match &s.header {
+        Header::Host(patterns) => {
+            !s.visit_inactive && patterns.iter().all(|p| !p.pattern.contains(['*', '?']))
+        }
+        _ => false,
+    };
+    let mut start = 0;
+    while start < sections.len() {
+        let end = start + sections[start..].iter().take_while(|s| literal(s)).count();
+        if end - start >= MIN_LITERAL_RUN {
+            let mut sections_by_name: HashMap<String, Vec<usize>> = HashMap::new();
+            for (i, section) in sections.iter().enumerate().take(end).skip(start) {
+                if let Header::Host(patterns) = &section.header {
+                    for p in patterns.iter().filter(|p| !p.negated) {
+                        let list = sections_by_name.entry(p.pattern.clone()).or_default();
+                        if list.last() != Some(&i) {
+                            list.push(i);
+                        }
+                    }
+                }
+            }
+            sections[start].run = Some(LiteralRun {
+                end,
+                sections_by_name,
+            });
+        }
+        start = end.max(start + 1);
     }
 }
 

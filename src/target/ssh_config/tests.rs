@@ -943,7 +943,10 @@ fn a_missing_top_level_file_is_an_error_naming_it() {
     let missing = home.home(".ssh/nope");
     let e = SshConfig::load(&missing, &home.env()).expect_err("missing file");
     assert_eq!(home.tidy(&e), "cannot read ssh config ~/.ssh/nope");
-    assert!(matches!(e, ConfigError::Read { .. }));
+    match e {
+        ConfigError::Read { source, .. } => assert_eq!(source.kind(), std::io::ErrorKind::NotFound),
+        other => panic!("unexpected {other:?}"),
+    }
 }
 
 #[test]
@@ -1037,12 +1040,53 @@ fn aliases_are_concrete_host_patterns_in_file_order() {
 }
 
 #[test]
-fn load_default_reads_the_user_config() {
+fn user_config_comes_before_the_system_config() {
     let home = Home::new();
-    home.write(".ssh/config", "Host mine\n  Port 2200\n");
-    let config = SshConfig::load_default(&home.env()).expect("loads");
-    assert_eq!(resolve(&config, "mine").port, 2200);
-    assert!(config.aliases().contains(&"mine".to_string()));
+    let user = home.write(".ssh/config", "Host mine\n  Port 2200\n");
+    let system = home.write("etc/ssh_config", "Host *\n  Port 2300\n  User sys\n");
+    let config = SshConfig::load_user_and_system(&user, &system, &home.env()).expect("loads");
+    let o = resolve(&config, "mine");
+    assert_eq!((o.port, o.user.as_str()), (2200, "sys"));
+    assert_eq!(config.aliases(), ["mine"]);
+    let missing = home.home("etc/missing");
+    let config = SshConfig::load_user_and_system(&missing, &system, &home.env()).expect("loads");
+    assert_eq!(resolve(&config, "mine").port, 2300);
+}
+
+#[test]
+fn system_config_includes_are_not_taken_from_dot_ssh() {
+    let home = Home::new();
+    home.write(".ssh/extra.conf", "Port 2200\n");
+    let user = home.home(".ssh/config");
+    let system = home.write("etc/ssh_config", "Include extra.conf\n");
+    let config = SshConfig::load_user_and_system(&user, &system, &home.env()).expect("loads");
+    assert_eq!(resolve(&config, "a").port, 22);
+
+    home.write("etc/ssh_config", "Include ~/.ssh/extra.conf\n");
+    let e = SshConfig::load_user_and_system(&user, &system, &home.env()).expect_err("~");
+    assert!(home
+        .tidy(&e)
+        .starts_with("~/etc/ssh_config:1: Include path '~/.ssh/extra.conf' starts with '~'"));
+}
+
+#[test]
+fn identity_files_repeated_in_user_and_system_config_are_both_kept() {
+    // ssh only drops a repeat from the same kind of config.
+    let home = Home::new();
+    let user = home.write(".ssh/config", "IdentityFile /k/a\n");
+    let system = home.write("etc/ssh_config", "IdentityFile /k/a\nIdentityFile /k/a\n");
+    let config = SshConfig::load_user_and_system(&user, &system, &home.env()).expect("loads");
+    assert_eq!(
+        resolve(&config, "x").identity_files,
+        ["/k/a", "/k/a"].map(PathBuf::from)
+    );
+}
+
+#[test]
+fn local_env_from_the_process() {
+    let env = LocalEnv::from_process();
+    assert!(!env.user.is_empty());
+    assert!(env.home.is_absolute(), "{}", env.home.display());
 }
 
 #[test]
@@ -1098,5 +1142,92 @@ fn ten_thousand_aliases_resolve() {
         let o = resolve(&config, alias);
         assert_eq!(o.port, 2222);
         assert!(o.hostname.starts_with("10."));
+    }
+}
+
+#[test]
+fn garbage_never_panics() {
+    // Random lines built from the characters the parsers treat specially,
+    // plus multi-byte ones, must load and resolve or fail, never panic.
+    // No `/`: an Include must not wander into the system's files.
+    const PIECES: &[&str] = &[
+        "Host",
+        "Match",
+        "HostName",
+        "User",
+        "Port",
+        "IdentityFile",
+        "ProxyJump",
+        "Include",
+        "UserKnownHostsFile",
+        "IdentityAgent",
+        "IgnoreUnknown",
+        "ConnectTimeout",
+        "all",
+        "host",
+        "exec",
+        "final",
+        "!",
+        "*",
+        "?",
+        "=",
+        "==",
+        "\"",
+        "'",
+        "\\",
+        "#",
+        "%",
+        "%h",
+        "%%",
+        "$",
+        "${",
+        "}",
+        "${HOME}",
+        "~",
+        ",",
+        "@",
+        ":",
+        "[",
+        "]",
+        "ssh:",
+        "%4",
+        " ",
+        "\t",
+        "\r",
+        "é",
+        "ü€",
+        "0",
+        "22",
+        "1m",
+        "none",
+        "a",
+        "b",
+        "\x0c",
+    ];
+    let home = Home::new();
+    let mut seed: u64 = 0x5eed;
+    let mut next = |n: usize| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) as usize % n
+    };
+    for _ in 0..400 {
+        let mut text = String::new();
+        for _ in 0..1 + next(6) {
+            for _ in 0..next(8) {
+                text.push_str(PIECES[next(PIECES.len())]);
+                if next(2) == 0 {
+                    text.push(' ');
+                }
+            }
+            text.push('\n');
+        }
+        if let Ok(config) = home.load(&text) {
+            for host in ["a", "b", "h%", "é"] {
+                let _ = config.resolve(host, &overrides(&[("ProxyJump", "%r@x")]));
+                let _ = config.resolve(host, &[]);
+            }
+        }
     }
 }

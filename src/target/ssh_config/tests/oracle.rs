@@ -390,6 +390,10 @@ const BAD: &[&str] = &[
     "IdentityAgent ${FLEET_SURELY_UNSET_VARIABLE}\n",
     "UseKeychain yes\nIgnoreUnknown UseKeychain\n",
     "Host h\n  ProxyJump h\n",
+    // Included from a block that does not apply, still checked.
+    "Host other\n  Include bad-inner.conf\n",
+    "Include bad-loop.conf\n",
+    "Include bad-writable.conf\n",
 ];
 
 #[test]
@@ -484,6 +488,13 @@ fn resolve_agrees_with_ssh_dash_g() {
         oracle.check(&syntax, host, &[]);
     }
 
+    oracle.write(".ssh/bad-inner.conf", "Bogus 1\n");
+    oracle.write(".ssh/bad-loop.conf", "Include bad-loop.conf\n");
+    let writable = oracle.write(".ssh/bad-writable.conf", "Port 2200\n");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&writable, fs::Permissions::from_mode(0o666)).expect("chmod");
+    }
     for (i, text) in BAD.iter().enumerate() {
         let path = oracle.write(&format!(".ssh/bad-{i}.conf"), text);
         let ours = SshConfig::load(&path, &oracle.env).and_then(|c| c.resolve("h", &[]));
