@@ -129,10 +129,16 @@ impl Lab {
     /// [`Lab::fleet`] with another ssh_config, such as one written by
     /// [`Lab::ssh_config_variant`].
     pub fn fleet_with_config(&self, ssh_config: &Path) -> Command {
+        let mut command = self.fleet_without_config();
+        command.arg("-F").arg(ssh_config);
+        command
+    }
+
+    /// [`Lab::fleet`] without `-F`: fleet reads `~/.ssh/config` under
+    /// [`Lab::home`], and the system-wide ssh_config, as ssh would.
+    pub fn fleet_without_config(&self) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_fleet"));
         command
-            .arg("-F")
-            .arg(ssh_config)
             .current_dir(&self.home)
             .env("HOME", &self.home)
             .env_remove("XDG_CONFIG_HOME")

@@ -7,6 +7,7 @@
 mod auth;
 mod cli;
 mod config_errors;
+mod default_ssh_config;
 mod fixture;
 mod fixture_selftest;
 mod host_keys;
