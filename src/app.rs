@@ -43,14 +43,7 @@ fn load_catalog(
 ) -> Result<(Catalog, InventoryDefaults), SetupError> {
     let ssh_config = match &global.ssh_config {
         Some(path) => SshConfig::load(path, env)?,
-        None => {
-            let default = env.home.join(".ssh/config");
-            if default.exists() {
-                SshConfig::load(&default, env)?
-            } else {
-                SshConfig::empty(env)
-            }
-        }
+        None => SshConfig::load_default(env)?,
     };
     let inventory = Inventory::load(&inventory_files(global, &env.home))?;
     let defaults = inventory.defaults().clone();
