@@ -24,6 +24,17 @@ fn hashed_known_hosts_entries_verify() {
         ["h01 | h01", "h02 | h02"],
         "{run}"
     );
+
+    // `fleet ls` finds them too: its last column says the host is known.
+    let ls = invoke(lab.fleet().args(["ls", "h*"]));
+    ls.assert_exit(0);
+    let known: Vec<&str> = ls
+        .stdout
+        .lines()
+        .skip(1)
+        .filter_map(|row| row.split_whitespace().last())
+        .collect();
+    assert_eq!(known, ["yes", "yes"], "{ls}");
 }
 
 #[test]

@@ -6,8 +6,9 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::{Read, Write as _};
+use std::io::{BufRead, BufReader, Read, Write as _};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -53,7 +54,7 @@ fn run(command: &mut Command, input: Option<&[u8]>) -> Invocation {
     }
     let stdout = drain(child.stdout.take().expect("stdout is piped"));
     let stderr = drain(child.stderr.take().expect("stderr is piped"));
-    let status = wait_or_kill(&mut child, command);
+    let status = wait_or_kill(&mut child, &format!("{command:?}"));
     Invocation {
         code: status,
         stdout: collect(stdout),
@@ -76,7 +77,7 @@ fn collect(reader: JoinHandle<Vec<u8>>) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
-fn wait_or_kill(child: &mut Child, command: &Command) -> Option<i32> {
+fn wait_or_kill(child: &mut Child, command: &str) -> Option<i32> {
     let deadline = Instant::now() + HANG_GUARD;
     loop {
         if let Some(status) = child.try_wait().expect("polling fleet") {
@@ -85,9 +86,120 @@ fn wait_or_kill(child: &mut Child, command: &Command) -> Option<i32> {
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("{command:?} still ran after {HANG_GUARD:?}; killed it");
+            panic!("{command} still ran after {HANG_GUARD:?}; killed it");
         }
         thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A `fleet` still running, whose output a test can wait for line by line
+/// and which it can interrupt, as a user at a terminal would.
+pub struct Running {
+    command: String,
+    child: Child,
+    stdout: Lines,
+    stderr: Lines,
+}
+
+/// One output stream, read on its own thread: the lines seen so far, and
+/// the channel bringing the next ones.
+struct Lines {
+    seen: Vec<String>,
+    next: mpsc::Receiver<String>,
+}
+
+impl Lines {
+    fn read(stream: impl Read + Send + 'static) -> Lines {
+        let (send, next) = mpsc::channel();
+        thread::spawn(move || {
+            // Stops at the end of the stream, at a read error, or when
+            // nobody listens any more.
+            for line in BufReader::new(stream).lines() {
+                let Ok(line) = line else { break };
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Lines {
+            seen: Vec::new(),
+            next,
+        }
+    }
+
+    /// Waits for a line that satisfies `wanted`; `None` if the stream ended
+    /// (or the hang guard ran out) first.
+    fn wait_for(&mut self, wanted: impl Fn(&str) -> bool) -> Option<String> {
+        let deadline = Instant::now() + HANG_GUARD;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = self.next.recv_timeout(left).ok()?;
+            self.seen.push(line.clone());
+            if wanted(&line) {
+                return Some(line);
+            }
+        }
+    }
+
+    /// Every line, once the stream has ended.
+    fn into_text(mut self) -> String {
+        self.seen.extend(self.next.iter());
+        self.seen.iter().map(|line| format!("{line}\n")).collect()
+    }
+}
+
+impl Running {
+    /// Starts `command` with stdin from `/dev/null`.
+    pub fn start(command: &mut Command) -> Running {
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {command:?}: {e}"));
+        let stdout = Lines::read(child.stdout.take().expect("stdout is piped"));
+        let stderr = Lines::read(child.stderr.take().expect("stderr is piped"));
+        Running {
+            command: format!("{command:?}"),
+            child,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Waits for a stdout line containing `needle` and returns it.
+    pub fn wait_for_stdout(&mut self, needle: &str) -> String {
+        match self.stdout.wait_for(|line| line.contains(needle)) {
+            Some(line) => line,
+            None => panic!("{} printed no {needle:?} on stdout", self.command),
+        }
+    }
+
+    /// Waits for a stderr line containing `needle` and returns it.
+    pub fn wait_for_stderr(&mut self, needle: &str) -> String {
+        match self.stderr.wait_for(|line| line.contains(needle)) {
+            Some(line) => line,
+            None => panic!("{} printed no {needle:?} on stderr", self.command),
+        }
+    }
+
+    /// Sends SIGINT, as Ctrl-C at a terminal does.
+    pub fn interrupt(&self) {
+        let status = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .expect("running kill");
+        assert!(status.success(), "kill -INT {} failed", self.child.id());
+    }
+
+    /// Waits for fleet to exit and returns what it did.
+    pub fn finish(mut self) -> Invocation {
+        let code = wait_or_kill(&mut self.child, &self.command);
+        Invocation {
+            code,
+            stdout: self.stdout.into_text(),
+            stderr: self.stderr.into_text(),
+        }
     }
 }
 

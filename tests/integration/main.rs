@@ -11,6 +11,7 @@ mod default_ssh_config;
 mod fixture;
 mod fixture_selftest;
 mod host_keys;
+mod interrupt;
 mod inventory;
 mod invocation;
 mod ls;
