@@ -100,10 +100,15 @@ fn failed_killed_and_timed_out_commands_are_reported_per_host() {
     assert_eq!(result["signal"], "TERM", "{killed}");
     assert_eq!(result["exit_code"], Value::Null, "{killed}");
 
-    let slow = invoke(
-        lab.fleet()
-            .args(["run", "--json", "--timeout", "1s", "h*", "sleep 30"]),
-    );
+    // Runs until its sshd session ends. A plain `sleep` would outlive the
+    // test: when fleet gives up and disconnects, sshd signals nothing to a
+    // command without a terminal, as with OpenSSH's own client.
+    let until_disconnected = "while kill -0 $PPID 2>/dev/null; do sleep 0.1; done";
+    let slow =
+        invoke(
+            lab.fleet()
+                .args(["run", "--json", "--timeout", "1s", "h*", until_disconnected]),
+        );
     slow.assert_exit(1);
     assert_eq!(
         slow.statuses(),
