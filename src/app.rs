@@ -47,9 +47,11 @@ fn load_catalog(
     };
     let inventory = Inventory::load(&inventory_files(global, &env.home))?;
     let defaults = inventory.defaults().clone();
-    let overrides = settings::parse_options(&global.options)?;
-    let _ = overrides;
-    Ok((Catalog::new(ssh_config, inventory), defaults))
+    let options = settings::parse_options(&global.options)?;
+    Ok((
+        Catalog::new(ssh_config, inventory).with_options(options),
+        defaults,
+    ))
 }
 
 /// `-i` files, or the default ones, which may be absent.

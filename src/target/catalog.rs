@@ -13,7 +13,7 @@ use std::rc::Rc;
 use globset::GlobSet;
 
 use super::error::TargetError;
-use super::inventory::{Inventory, InventoryHost};
+use super::inventory::Inventory;
 use super::selector::{Item, Pattern, Selector};
 use super::ssh_config::SshConfig;
 use super::Target;
@@ -24,6 +24,8 @@ pub struct Catalog {
     inventory: Inventory,
     /// Concrete ssh_config aliases and inventory hosts: what globs match.
     known: HashSet<String>,
+    /// `-o Keyword=Value` from the command line, for every target.
+    options: Vec<(String, String)>,
 }
 
 /// Group members already worked out during one selection, so a group that
@@ -46,7 +48,16 @@ impl Catalog {
             ssh_config,
             inventory,
             known,
+            options: Vec::new(),
         }
+    }
+
+    /// Applies command-line `-o Keyword=Value` options to every target.
+    /// They come before the inventory's settings, and ssh takes the first
+    /// value of a keyword, so they win over the inventory and ssh_config.
+    pub fn with_options(mut self, options: Vec<(String, String)>) -> Catalog {
+        self.options = options;
+        self
     }
 
     /// Resolves `selectors` minus every `--exclude` value into targets in
@@ -95,11 +106,10 @@ impl Catalog {
     }
 
     fn target(&self, alias: String) -> Result<Target, TargetError> {
-        let overrides = self
-            .inventory
-            .host(&alias)
-            .map(InventoryHost::overrides)
-            .unwrap_or_default();
+        let mut overrides = self.options.clone();
+        if let Some(host) = self.inventory.host(&alias) {
+            overrides.extend(host.overrides());
+        }
         match self.ssh_config.resolve(&alias, &overrides) {
             Ok(options) => Ok(Target { alias, options }),
             Err(source) => Err(TargetError::SshConfig {

@@ -119,19 +119,67 @@ impl Lab {
 
     /// The `fleet` binary under test, with `-F <ssh_config>` as its first
     /// arguments and an environment that keeps it away from the real user's
-    /// files and agent: `$HOME` is [`Lab::home`], `XDG_CONFIG_HOME`,
+    /// files and agent: `$HOME` and the working directory (where fleet looks
+    /// for `./fleet.toml`) are [`Lab::home`], `XDG_CONFIG_HOME`,
     /// `SSH_AUTH_SOCK` and `SSH_ASKPASS` are removed and `NO_COLOR=1`.
     pub fn fleet(&self) -> Command {
+        self.fleet_with_config(&self.ssh_config)
+    }
+
+    /// [`Lab::fleet`] with another ssh_config, such as one written by
+    /// [`Lab::ssh_config_variant`].
+    pub fn fleet_with_config(&self, ssh_config: &Path) -> Command {
+        let mut command = self.fleet_without_config();
+        command.arg("-F").arg(ssh_config);
+        command
+    }
+
+    /// [`Lab::fleet`] without `-F`: fleet reads `~/.ssh/config` under
+    /// [`Lab::home`], and the system-wide ssh_config, as ssh would.
+    pub fn fleet_without_config(&self) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_fleet"));
         command
-            .arg("-F")
-            .arg(&self.ssh_config)
+            .current_dir(&self.home)
             .env("HOME", &self.home)
             .env_remove("XDG_CONFIG_HOME")
             .env_remove("SSH_AUTH_SOCK")
             .env_remove("SSH_ASKPASS")
             .env("NO_COLOR", "1");
         command
+    }
+
+    /// Writes a copy of [`Lab::ssh_config`] named `name` beside it, with
+    /// each `(keyword, value)` of `settings` changed in the `Host *` block:
+    /// a `Some` value replaces the line of that keyword (or is added), `None`
+    /// removes it. Returns the copy's path.
+    pub fn ssh_config_variant(&self, name: &str, settings: &[(&str, Option<&str>)]) -> PathBuf {
+        let original = read(&self.ssh_config);
+        let mut lines: Vec<String> = Vec::new();
+        let mut pending: Vec<_> = settings.to_vec();
+        for line in original.lines() {
+            let keyword = line.split_whitespace().next().unwrap_or_default();
+            match pending.iter().position(|(k, _)| *k == keyword) {
+                Some(i) => {
+                    if let (k, Some(value)) = pending.remove(i) {
+                        lines.push(format!("    {k} {value}"));
+                    }
+                }
+                None => lines.push(line.to_owned()),
+            }
+        }
+        // `Host *` is the last block, so added lines belong to it.
+        for (keyword, value) in pending {
+            if let Some(value) = value {
+                lines.push(format!("    {keyword} {value}"));
+            }
+        }
+        let path = self.ssh_config.with_file_name(name);
+        assert_ne!(
+            path, self.ssh_config,
+            "a variant must not replace the lab's ssh_config"
+        );
+        write(&path, &(lines.join("\n") + "\n"));
+        path
     }
 
     /// The host named `name`; panics if the lab has none.
@@ -721,7 +769,7 @@ fn run(command: &mut Command) -> String {
 
 /// A path as an ssh_config or sshd_config argument, quoted if it holds
 /// whitespace.
-fn config_path(path: &Path) -> String {
+pub fn config_path(path: &Path) -> String {
     let path = path
         .to_str()
         .unwrap_or_else(|| panic!("{} is not UTF-8", path.display()));

@@ -272,6 +272,7 @@ fn fleet_command_keeps_away_from_the_real_home_and_agent() {
         args,
         [std::ffi::OsStr::new("-F"), lab.ssh_config.as_os_str()]
     );
+    assert_eq!(command.get_current_dir(), Some(lab.home.as_path()));
     let env: Vec<_> = command.get_envs().collect();
     for (name, value) in [
         ("HOME", Some(lab.home.as_os_str())),

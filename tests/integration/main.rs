@@ -1,7 +1,20 @@
 //! fleet's integration tests, one test binary so that it is linked once.
 //!
 //! `fixture` starts real OpenSSH `sshd` processes on loopback; every other
-//! module uses it to test the `fleet` binary end to end.
+//! module uses it to test the `fleet` binary end to end, running it through
+//! `invocation`.
 
+mod auth;
+mod cli;
+mod config_errors;
+mod default_ssh_config;
 mod fixture;
 mod fixture_selftest;
+mod host_keys;
+mod interrupt;
+mod inventory;
+mod invocation;
+mod ls;
+mod run;
+mod selection;
+mod unreached_hosts;

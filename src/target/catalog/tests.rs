@@ -377,3 +377,23 @@ fn a_name_ssh_refuses_stops_the_run() {
         "{error}"
     );
 }
+
+#[test]
+fn command_line_options_beat_inventory_settings() {
+    let (_dir, catalog) = catalog_with(&[], "[hosts.web-01]\nuser = \"inventory\"\nport = 2200\n");
+    let catalog = catalog.with_options(vec![
+        ("User".to_string(), "cli".to_string()),
+        (
+            "StrictHostKeyChecking".to_string(),
+            "accept-new".to_string(),
+        ),
+    ]);
+    let targets = catalog.resolve("web-01", &[]).unwrap();
+    let options = &targets[0].options;
+    assert_eq!(options.user, "cli");
+    assert_eq!(options.port, 2200);
+    assert_eq!(
+        options.strict_host_key_checking,
+        crate::target::ssh_config::StrictHostKeyChecking::AcceptNew
+    );
+}
