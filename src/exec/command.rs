@@ -4,6 +4,9 @@
 //! joined with spaces, interpreted by the remote login shell.
 
 use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use russh::ChannelMsg;
 use tokio::sync::mpsc;
@@ -27,6 +30,7 @@ pub async fn run(
     job: &Job,
     host: &Arc<str>,
     events: &mpsc::Sender<Event>,
+    limit: Option<Duration>,
 ) -> Outcome {
     let mut channel = match session.channel_open_session().await {
         Ok(channel) => channel,
@@ -59,7 +63,20 @@ pub async fn run(
     let mut stderr = LineSplitter::default();
     let mut exit_code = None;
     let mut signal = None;
-    while let Some(msg) = channel.wait().await {
+    let deadline = limit.map(|limit| Instant::now() + limit);
+    loop {
+        let msg = tokio::select! {
+            msg = channel.wait() => msg,
+            _ = sleep_until_deadline(deadline) => {
+                // sshd sends nothing to a command without a terminal when
+                // the channel closes: ask it to stop, or it runs on.
+                let _ = channel.signal(russh::Sig::TERM).await;
+                let _ = channel.close().await;
+                let limit = humantime::format_duration(limit.unwrap_or_default());
+                return Outcome::failure(Status::Timeout, format!("command still running after {limit}"));
+            }
+        };
+        let Some(msg) = msg else { break };
         match msg {
             ChannelMsg::Data { data } => {
                 send(events, host, Stream::Stdout, stdout.push(&data)).await
@@ -100,6 +117,14 @@ pub async fn run(
         },
         (Some(code), None) => Outcome::exited(code),
         (None, None) => Outcome::failure(Status::Error, "the command ended without an exit status"),
+    }
+}
+
+/// Sleeps until `deadline`, or forever when there is none.
+async fn sleep_until_deadline(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
     }
 }
 

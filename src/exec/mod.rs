@@ -375,21 +375,7 @@ async fn connect_and_run(
         Ok(session) => session,
         Err(outcome) => return outcome,
     };
-    let running = command::run(&session, job, &plan.alias, events);
-    let outcome = match timeout {
-        Some(limit) => tokio::time::timeout(limit, running)
-            .await
-            .unwrap_or_else(|_| {
-                Outcome::failure(
-                    Status::Timeout,
-                    format!(
-                        "command still running after {}",
-                        humantime::format_duration(limit)
-                    ),
-                )
-            }),
-        None => running.await,
-    };
+    let outcome = command::run(&session, job, &plan.alias, events, timeout).await;
     let _ = session
         .disconnect(russh::Disconnect::ByApplication, "", "en")
         .await;
