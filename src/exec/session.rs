@@ -12,6 +12,8 @@ use russh::client::{self, AuthResult, Handle};
 use russh::keys::agent::client::AgentClient;
 use russh::keys::ssh_key::PublicKey;
 use russh::keys::PrivateKeyWithHashAlg;
+use russh::ChannelStream;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 use super::hostkey::HostKeyCheck;
@@ -19,14 +21,23 @@ use super::keys::KeyFile;
 use super::HostPlan;
 use crate::event::{Outcome, Status};
 
-/// An authenticated connection, ready for channels.
+/// An authenticated session, ready for channels.
 pub type Session = Handle<HostKeyCheck>;
 
-/// Connects and authenticates, all within the plan's connect timeout (as
-/// OpenSSH applies ConnectTimeout to the whole login, not just the TCP
-/// connect): a tarpit costs that timeout and nothing more.
-pub async fn open(plan: &HostPlan) -> Result<Session, Outcome> {
-    match tokio::time::timeout(plan.connect_timeout, login(plan)).await {
+/// A session to the target, with the jump-host sessions it is tunnelled
+/// through: they must live as long as it does.
+pub struct Connection {
+    pub session: Session,
+    _jumps: Vec<Session>,
+}
+
+/// Connects and authenticates, through any jump hosts, all within the
+/// connect timeout (per hop), as OpenSSH applies ConnectTimeout to the whole
+/// login, not just the TCP connect: a tarpit costs that timeout and nothing
+/// more.
+pub async fn open(plan: &HostPlan) -> Result<Connection, Outcome> {
+    let hops = u32::try_from(plan.jumps.len() + 1).unwrap_or(u32::MAX);
+    match tokio::time::timeout(plan.connect_timeout.saturating_mul(hops), open_chain(plan)).await {
         Ok(result) => result,
         Err(_) => Err(Outcome::failure(
             Status::Unreachable,
@@ -35,8 +46,61 @@ pub async fn open(plan: &HostPlan) -> Result<Session, Outcome> {
     }
 }
 
-async fn login(plan: &HostPlan) -> Result<Session, Outcome> {
-    let stream = connect_tcp(&plan.hostname, plan.port).await?;
+/// Logs in to each jump host through the one before it, then to the target
+/// through the last. A failure at a jump host keeps its status and says
+/// where it happened, so hosts behind the same broken bastion group together.
+async fn open_chain(plan: &HostPlan) -> Result<Connection, Outcome> {
+    let mut jumps: Vec<Session> = Vec::new();
+    for hop in &plan.jumps {
+        let session = reach(hop, jumps.last())
+            .await
+            .map_err(|outcome| through(&hop.alias, outcome))?;
+        jumps.push(session);
+    }
+    let session = reach(plan, jumps.last()).await?;
+    Ok(Connection {
+        session,
+        _jumps: jumps,
+    })
+}
+
+/// Logs in to `plan`'s host directly, or through the jump host `via`.
+async fn reach(plan: &HostPlan, via: Option<&Session>) -> Result<Session, Outcome> {
+    match via {
+        None => login(plan, connect_tcp(&plan.hostname, plan.port).await?).await,
+        Some(via) => login(plan, tunnel(via, plan).await?).await,
+    }
+}
+
+/// A TCP connection to `to` made by the jump host `via` (ssh -W).
+async fn tunnel(via: &Session, to: &HostPlan) -> Result<ChannelStream<client::Msg>, Outcome> {
+    match via
+        .channel_open_direct_tcpip(to.hostname.as_str(), u32::from(to.port), "127.0.0.1", 0)
+        .await
+    {
+        Ok(channel) => Ok(channel.into_stream()),
+        Err(e) => Err(Outcome::failure(
+            Status::Unreachable,
+            format!(
+                "the jump host could not connect to {}:{}: {e}",
+                to.hostname, to.port
+            ),
+        )),
+    }
+}
+
+fn through(jump: &str, outcome: Outcome) -> Outcome {
+    let error = outcome.error.as_deref().unwrap_or("failed");
+    Outcome {
+        error: Some(format!("jump host {jump}: {error}")),
+        ..outcome
+    }
+}
+
+async fn login<S>(plan: &HostPlan, stream: S) -> Result<Session, Outcome>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let refusal = Arc::new(Mutex::new(None));
     let handler = HostKeyCheck {
         known: plan.known_hosts.clone(),

@@ -101,6 +101,7 @@ mod tests {
                 server_alive_count_max: 3,
                 host_key_alias: None,
             },
+            jumps: Vec::new(),
         }
     }
 

@@ -13,9 +13,9 @@ use std::rc::Rc;
 use globset::GlobSet;
 
 use super::error::TargetError;
-use super::inventory::Inventory;
+use super::inventory::{Inventory, InventoryHost};
 use super::selector::{Item, Pattern, Selector};
-use super::ssh_config::SshConfig;
+use super::ssh_config::{self, HostOptions, SshConfig};
 use super::Target;
 
 /// ssh_config and the inventories, ready to turn selectors into targets.
@@ -31,6 +31,9 @@ pub struct Catalog {
 /// Group members already worked out during one selection, so a group that
 /// several others include is expanded once.
 type GroupMemo = HashMap<String, Rc<[String]>>;
+
+/// ProxyJump chains nested deeper than this are taken for a loop.
+const MAX_JUMP_DEPTH: usize = 8;
 
 /// How many group names an "unknown group" error lists before it stops.
 const GROUPS_SHOWN: usize = 10;
@@ -107,16 +110,78 @@ impl Catalog {
 
     fn target(&self, alias: String) -> Result<Target, TargetError> {
         let mut overrides = self.options.clone();
-        if let Some(host) = self.inventory.host(&alias) {
-            overrides.extend(host.overrides());
-        }
-        match self.ssh_config.resolve(&alias, &overrides) {
-            Ok(options) => Ok(Target { alias, options }),
-            Err(source) => Err(TargetError::SshConfig {
-                host: alias,
+        overrides.extend(self.inventory_overrides(&alias));
+        let options = self.resolve_host(&alias, &overrides)?;
+        let jumps = match &options.proxy_jump {
+            Some(spec) => self.jump_chain(&alias, spec, 0)?,
+            None => Vec::new(),
+        };
+        Ok(Target {
+            alias,
+            options,
+            jumps,
+        })
+    }
+
+    fn inventory_overrides(&self, name: &str) -> Vec<(String, String)> {
+        self.inventory
+            .host(name)
+            .map(InventoryHost::overrides)
+            .unwrap_or_default()
+    }
+
+    fn resolve_host(
+        &self,
+        name: &str,
+        overrides: &[(String, String)],
+    ) -> Result<HostOptions, TargetError> {
+        self.ssh_config
+            .resolve(name, overrides)
+            .map_err(|source| TargetError::SshConfig {
+                host: name.to_string(),
                 source,
-            }),
+            })
+    }
+
+    /// The hosts a ProxyJump value goes through, as `ssh -J` reaches them:
+    /// each hop with its own ssh_config (and inventory) settings, a later hop
+    /// through the one before it, and the first hop through its own
+    /// ProxyJump, if it has one.
+    fn jump_chain(
+        &self,
+        alias: &str,
+        spec: &str,
+        depth: usize,
+    ) -> Result<Vec<Target>, TargetError> {
+        let error = |problem| TargetError::Jump {
+            host: alias.to_string(),
+            spec: spec.to_string(),
+            problem,
+        };
+        if depth >= MAX_JUMP_DEPTH {
+            return Err(error("nests too deeply (a loop of jump hosts?)"));
         }
+        let hops =
+            ssh_config::jump_hops(spec).ok_or_else(|| error("is not [user@]host[:port][,...]"))?;
+        let mut chain = Vec::new();
+        for (index, hop) in hops.into_iter().enumerate() {
+            let mut overrides = self.inventory_overrides(&hop.host);
+            overrides.extend(hop.user.map(|user| ("User".to_string(), user)));
+            overrides.extend(hop.port.map(|port| ("Port".to_string(), port.to_string())));
+            if index > 0 {
+                overrides.push(("ProxyJump".to_string(), "none".to_string()));
+            }
+            let options = self.resolve_host(&hop.host, &overrides)?;
+            if let Some(inner) = &options.proxy_jump {
+                chain.extend(self.jump_chain(&hop.host, inner, depth + 1)?);
+            }
+            chain.push(Target {
+                alias: hop.host,
+                options,
+                jumps: Vec::new(),
+            });
+        }
+        Ok(chain)
     }
 
     /// The names an including item adds; never none.

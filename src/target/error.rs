@@ -89,4 +89,11 @@ pub enum TargetError {
 
     #[error("{host}: {source}")]
     SshConfig { host: String, source: ConfigError },
+
+    #[error("{host}: ProxyJump '{spec}' {problem}")]
+    Jump {
+        host: String,
+        spec: String,
+        problem: &'static str,
+    },
 }

@@ -29,6 +29,9 @@ pub struct Target {
     /// The connection options, exactly as `ssh -G alias` would compute them
     /// (inventory values applied like `-o` options).
     pub options: HostOptions,
+    /// The ProxyJump hosts to go through, first hop first, each resolved
+    /// with its own ssh_config; empty for a direct connection.
+    pub jumps: Vec<Target>,
 }
 
 impl Target {

@@ -207,6 +207,25 @@ impl SshConfig {
 }
 
 /// What ssh would use to connect to one host.
+/// One hop of a ProxyJump chain: `[user@]host[:port]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JumpHop {
+    pub user: Option<String>,
+    pub host: String,
+    pub port: Option<u16>,
+}
+
+/// Splits a resolved [`HostOptions::proxy_jump`] into its hops, first hop
+/// first; `None` if a hop is malformed.
+pub fn jump_hops(spec: &str) -> Option<Vec<JumpHop>> {
+    let hops = value::jump_hops(spec)?;
+    Some(
+        hops.into_iter()
+            .map(|(user, host, port)| JumpHop { user, host, port })
+            .collect(),
+    )
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct HostOptions {
     /// The name as given (the alias).

@@ -211,6 +211,16 @@ pub(super) fn valid_user(s: &str) -> bool {
 
 type UserHostPort = (Option<String>, String, Option<u16>);
 
+/// The hops of a resolved `ProxyJump` value, first hop first.
+pub(super) fn jump_hops(spec: &str) -> Option<Vec<UserHostPort>> {
+    spec.split(',')
+        .map(|hop| match ssh_uri(hop)? {
+            Some(parsed) => Some(parsed),
+            None => user_host_port(hop),
+        })
+        .collect()
+}
+
 /// `parse_user_host_port()`: `[user@]host[:port]`, host maybe in brackets.
 fn user_host_port(s: &str) -> Option<UserHostPort> {
     let (user, rest) = match s.rfind('@') {

@@ -1,0 +1,298 @@
+//! Planning: everything that can fail locally, done once before the first
+//! connection. Each known_hosts file set and key file is read once and
+//! shared by every host (and jump host) that names it.
+
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use russh::keys::ssh_key::{Algorithm, HashAlg, PublicKey};
+
+use super::hostkey::{LearnLock, UnknownKeyPolicy};
+use super::keys::{self, KeyFile};
+use super::{session, ExecOptions, DEFAULT_CONNECT_TIMEOUT};
+use crate::error::SetupError;
+use crate::known_hosts::{HostId, KnownHosts, KnownHostsError};
+use crate::target::ssh_config::StrictHostKeyChecking;
+use crate::target::Target;
+
+/// Everything needed to reach one host, decided before the run starts.
+pub struct HostPlan {
+    pub alias: Arc<str>,
+    pub hostname: String,
+    pub port: u16,
+    pub user: String,
+    pub host_id: HostId,
+    pub known_hosts: Arc<KnownHosts>,
+    pub unknown_key_policy: UnknownKeyPolicy,
+    pub learn_lock: Arc<LearnLock>,
+    pub identities: Vec<Arc<KeyFile>>,
+    pub agent: Option<PathBuf>,
+    pub connect_timeout: Duration,
+    pub ssh_config: Arc<russh::client::Config>,
+    /// The ProxyJump hosts to tunnel through, first hop first.
+    pub jumps: Vec<HostPlan>,
+    /// Why this host can't be reached the way its config asks, if so: it
+    /// is then reported as an error rather than reached some other way.
+    pub unsupported: Option<&'static str>,
+}
+
+/// What [`prepare`] has to say besides the plans: settings it would not
+/// honour, for the user to see once.
+pub type Warnings = Vec<String>;
+
+/// Reads every known_hosts file and key file the targets need, once each,
+/// and builds their plans. Fails only on local problems: a malformed
+/// known_hosts, a missing or unprotected key, a passphrase that can't be had.
+pub async fn prepare(
+    targets: &[Target],
+    opts: &ExecOptions,
+) -> Result<(Vec<HostPlan>, Warnings), SetupError> {
+    let every_host: Vec<&Target> = targets
+        .iter()
+        .flat_map(|t| t.jumps.iter().chain([t]))
+        .collect();
+    let mut agents: HashMap<PathBuf, Vec<PublicKey>> = HashMap::new();
+    for target in &every_host {
+        if let Some(socket) = keys::agent_socket(target.options.identity_agent.as_deref()) {
+            if let Entry::Vacant(slot) = agents.entry(socket) {
+                let held = keys::agent_keys(slot.key()).await;
+                slot.insert(held);
+            }
+        }
+    }
+    let key_paths = every_host
+        .iter()
+        .flat_map(|t| keys::identity_paths(&t.options.identity_files, &opts.home));
+    let key_files = keys::load_all(key_paths, |key| {
+        agents
+            .values()
+            .flatten()
+            .any(|held| held.key_data() == key.key_data())
+    })?;
+    let mut planner = Planner {
+        opts,
+        agents,
+        key_files,
+        known_hosts: KnownHostsCache::default(),
+        configs: ConfigCache::default(),
+        learn_lock: Arc::new(LearnLock::default()),
+        warnings: Warnings::new(),
+    };
+    let plans = targets
+        .iter()
+        .map(|target| planner.plan(target))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut warnings = planner.warnings;
+    warnings.sort();
+    warnings.dedup();
+    Ok((plans, warnings))
+}
+
+/// The known_hosts entries for each target, in order, each distinct set of
+/// files read once.
+pub fn load_known_hosts(targets: &[Target]) -> Result<Vec<Arc<KnownHosts>>, KnownHostsError> {
+    let mut cache = KnownHostsCache::default();
+    targets.iter().map(|target| cache.get(target)).collect()
+}
+
+#[derive(Default)]
+struct KnownHostsCache(HashMap<Vec<PathBuf>, Arc<KnownHosts>>);
+
+impl KnownHostsCache {
+    fn get(&mut self, target: &Target) -> Result<Arc<KnownHosts>, KnownHostsError> {
+        match self.0.entry(target.known_hosts_files()) {
+            Entry::Occupied(known) => Ok(known.get().clone()),
+            Entry::Vacant(slot) => {
+                let known = Arc::new(KnownHosts::load(slot.key())?);
+                Ok(slot.insert(known).clone())
+            }
+        }
+    }
+}
+
+/// The shared state of planning one run.
+struct Planner<'a> {
+    opts: &'a ExecOptions,
+    agents: HashMap<PathBuf, Vec<PublicKey>>,
+    key_files: HashMap<PathBuf, Arc<KeyFile>>,
+    known_hosts: KnownHostsCache,
+    configs: ConfigCache,
+    learn_lock: Arc<LearnLock>,
+    warnings: Warnings,
+}
+
+impl Planner<'_> {
+    fn plan(&mut self, target: &Target) -> Result<HostPlan, SetupError> {
+        let o = &target.options;
+        let known = self.known_hosts.get(target)?;
+        let host_id = target.host_id();
+        let agent = keys::agent_socket(o.identity_agent.as_deref());
+        let agent_keys = agent
+            .as_ref()
+            .and_then(|s| self.agents.get(s))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let files = keys::identity_paths(&o.identity_files, &self.opts.home)
+            .iter()
+            .filter_map(|p| self.key_files.get(p).cloned())
+            .collect();
+        let identities = session::offered_identities(files, agent_keys, o.identities_only);
+        let unsupported = o.proxy_command.then_some(
+            "ProxyCommand is not supported: fleet does not run local commands to reach hosts",
+        );
+        let jumps = target
+            .jumps
+            .iter()
+            .map(|hop| self.plan(hop))
+            .collect::<Result<_, _>>()?;
+        Ok(HostPlan {
+            alias: Arc::from(target.alias.as_str()),
+            hostname: o.hostname.clone(),
+            port: o.port,
+            user: o.user.clone(),
+            ssh_config: self.configs.get(
+                known.known_algorithms(&host_id),
+                o.server_alive_interval,
+                o.server_alive_count_max,
+            ),
+            unknown_key_policy: self.unknown_key_policy(target),
+            host_id,
+            known_hosts: known,
+            learn_lock: self.learn_lock.clone(),
+            identities,
+            agent,
+            connect_timeout: self
+                .opts
+                .connect_timeout
+                .or(o.connect_timeout)
+                .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            jumps,
+            unsupported,
+        })
+    }
+
+    /// StrictHostKeyChecking, made strict: `no` is only honoured together
+    /// with `--insecure-ignore-host-keys`, and `ask` refuses (a fan-out
+    /// can't ask).
+    fn unknown_key_policy(&mut self, target: &Target) -> UnknownKeyPolicy {
+        if self.opts.insecure_ignore_host_keys {
+            return UnknownKeyPolicy::AcceptAnything;
+        }
+        let o = &target.options;
+        match o.strict_host_key_checking {
+            StrictHostKeyChecking::AcceptNew => match o.user_known_hosts_files.first() {
+                Some(file) => UnknownKeyPolicy::Learn(file.clone()),
+                None => UnknownKeyPolicy::Refuse,
+            },
+            StrictHostKeyChecking::No => {
+                self.warnings.push(
+                    "StrictHostKeyChecking no is set; fleet checks host keys strictly anyway \
+                     (pass --insecure-ignore-host-keys to really skip the check)"
+                        .into(),
+                );
+                UnknownKeyPolicy::Refuse
+            }
+            StrictHostKeyChecking::Yes | StrictHostKeyChecking::Ask => UnknownKeyPolicy::Refuse,
+        }
+    }
+}
+
+/// Shares one russh config among hosts with the same host key preferences
+/// and keepalive settings.
+#[derive(Default)]
+struct ConfigCache(HashMap<(Vec<Algorithm>, Option<Duration>, u32), Arc<russh::client::Config>>);
+
+impl ConfigCache {
+    fn get(
+        &mut self,
+        known: Vec<Algorithm>,
+        alive: Option<Duration>,
+        alive_max: u32,
+    ) -> Arc<russh::client::Config> {
+        let alive = alive.filter(|d| !d.is_zero());
+        self.0
+            .entry((known, alive, alive_max))
+            .or_insert_with_key(|(known, alive, alive_max)| {
+                let preferred = russh::Preferred {
+                    key: host_key_order(known).into(),
+                    ..Default::default()
+                };
+                Arc::new(russh::client::Config {
+                    preferred,
+                    keepalive_interval: *alive,
+                    keepalive_max: *alive_max as usize,
+                    nodelay: true,
+                    ..Default::default()
+                })
+            })
+            .clone()
+    }
+}
+
+/// Offers the key types known_hosts already has for the host first, as
+/// OpenSSH does; otherwise a host known only by its ECDSA key would present
+/// its Ed25519 key and look unknown.
+fn host_key_order(known: &[Algorithm]) -> Vec<Algorithm> {
+    let mut order: Vec<Algorithm> = Vec::new();
+    for alg in known {
+        let wanted = if matches!(alg, Algorithm::Rsa { .. }) {
+            vec![
+                Algorithm::Rsa {
+                    hash: Some(HashAlg::Sha512),
+                },
+                Algorithm::Rsa {
+                    hash: Some(HashAlg::Sha256),
+                },
+            ]
+        } else {
+            vec![alg.clone()]
+        };
+        for alg in wanted {
+            if !order.contains(&alg) {
+                order.push(alg);
+            }
+        }
+    }
+    for alg in russh::Preferred::DEFAULT.key.iter() {
+        if !order.contains(alg) {
+            order.push(alg.clone());
+        }
+    }
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use russh::keys::ssh_key::EcdsaCurve;
+
+    #[test]
+    fn known_key_types_are_offered_first() {
+        let ecdsa = Algorithm::Ecdsa {
+            curve: EcdsaCurve::NistP256,
+        };
+        let order = host_key_order(std::slice::from_ref(&ecdsa));
+        assert_eq!(order[0], ecdsa);
+        assert_eq!(order.len(), russh::Preferred::DEFAULT.key.len());
+    }
+
+    #[test]
+    fn a_known_rsa_key_asks_for_sha2_signatures() {
+        let order = host_key_order(&[Algorithm::Rsa { hash: None }]);
+        assert_eq!(
+            order[0],
+            Algorithm::Rsa {
+                hash: Some(HashAlg::Sha512)
+            }
+        );
+        assert_eq!(
+            order[1],
+            Algorithm::Rsa {
+                hash: Some(HashAlg::Sha256)
+            }
+        );
+    }
+}
