@@ -15,6 +15,7 @@ mod interrupt;
 mod inventory;
 mod invocation;
 mod ls;
+mod proxy_jump;
 mod run;
 mod selection;
 mod unreached_hosts;

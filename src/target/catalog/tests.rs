@@ -397,3 +397,56 @@ fn command_line_options_beat_inventory_settings() {
         crate::target::ssh_config::StrictHostKeyChecking::AcceptNew
     );
 }
+
+/// A catalog over `ssh_config` text alone.
+fn catalog_of_config(ssh_config: &str) -> (TempDir, Catalog) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config");
+    std::fs::write(&path, ssh_config).unwrap();
+    let env = LocalEnv {
+        home: dir.path().to_path_buf(),
+        user: "tester".to_string(),
+    };
+    let ssh_config = SshConfig::load(&path, &env).unwrap();
+    (dir, Catalog::new(ssh_config, Inventory::default()))
+}
+
+#[test]
+fn jump_hosts_resolve_with_their_own_config_first_hop_first() {
+    let (_dir, catalog) = catalog_of_config(
+        "Host web\n    ProxyJump admin@bastion:2222,inner\n\
+         Host bastion\n    HostName b.example.com\n    ProxyJump outer\n\
+         Host inner\n    User ops\n    ProxyJump ignored\n",
+    );
+    let web = resolve_one(&catalog, "web");
+    let hops: Vec<(&str, &str, &str, u16)> = web
+        .jumps
+        .iter()
+        .map(|t| {
+            (
+                t.alias.as_str(),
+                t.options.hostname.as_str(),
+                t.options.user.as_str(),
+                t.options.port,
+            )
+        })
+        .collect();
+    // bastion's own ProxyJump comes first; inner, reached through bastion,
+    // does not use its own.
+    assert_eq!(
+        hops,
+        [
+            ("outer", "outer", "tester", 22),
+            ("bastion", "b.example.com", "admin", 2222),
+            ("inner", "inner", "ops", 22),
+        ]
+    );
+    assert!(web.jumps.iter().all(|hop| hop.jumps.is_empty()));
+}
+
+#[test]
+fn a_jump_loop_is_an_error() {
+    let (_dir, catalog) = catalog_of_config("Host a\n    ProxyJump b\nHost b\n    ProxyJump a\n");
+    let error = catalog.resolve("a", &[]).unwrap_err();
+    assert!(matches!(error, TargetError::Jump { .. }), "{error}");
+}
