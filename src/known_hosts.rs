@@ -222,7 +222,10 @@ impl Hosts {
             Hosts::Patterns(patterns) => {
                 let mut positive = false;
                 for pattern in patterns {
-                    if glob_match(pattern.glob.as_bytes(), lookup_name.as_bytes()) {
+                    if crate::wildcard::match_pattern(
+                        pattern.glob.as_bytes(),
+                        lookup_name.as_bytes(),
+                    ) {
                         if pattern.negated {
                             // As OpenSSH: a matching negation rejects the
                             // line whatever else matches.
@@ -242,39 +245,6 @@ impl Hosts {
             }
         }
     }
-}
-
-/// OpenSSH's `match_pattern`: `*` matches any run of bytes (even none) and
-/// `?` exactly one; everything else, brackets included, is literal.
-///
-/// Iterative with a single backtrack point, so a pattern full of `*` cannot
-/// make a lookup take exponential time.
-fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
-    let (mut p, mut t) = (0, 0);
-    // Where the last `*` was, and the text position it is currently
-    // assumed to have consumed up to.
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        match pattern.get(p) {
-            Some(b'*') => {
-                star = Some((p, t));
-                p += 1;
-            }
-            Some(&c) if c == b'?' || c == text[t] => {
-                p += 1;
-                t += 1;
-            }
-            _ => match star {
-                Some((star_p, star_t)) => {
-                    p = star_p + 1;
-                    t = star_t + 1;
-                    star = Some((star_p, star_t + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    pattern[p..].iter().all(|&c| c == b'*')
 }
 
 /// One parsed line.

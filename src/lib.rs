@@ -24,3 +24,4 @@ pub mod known_hosts;
 pub mod report;
 pub mod settings;
 pub mod target;
+pub mod wildcard;

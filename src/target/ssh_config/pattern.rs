@@ -7,25 +7,7 @@ use std::path::PathBuf;
 
 /// `*` and `?` wildcards over bytes, case-sensitive, like `match_pattern()`.
 pub(super) fn match_pattern(s: &[u8], p: &[u8]) -> bool {
-    let (mut si, mut pi) = (0, 0);
-    // Where the last `*` was and how much of `s` it swallows so far.
-    let mut star: Option<(usize, usize)> = None;
-    while si < s.len() {
-        if pi < p.len() && p[pi] == b'*' {
-            star = Some((pi, si));
-            pi += 1;
-        } else if pi < p.len() && (p[pi] == b'?' || p[pi] == s[si]) {
-            si += 1;
-            pi += 1;
-        } else if let Some((star_p, star_s)) = star {
-            pi = star_p + 1;
-            si = star_s + 1;
-            star = Some((star_p, star_s + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == b'*')
+    crate::wildcard::match_pattern(p, s)
 }
 
 /// How a comma-separated pattern list matched, as `match_pattern_list()`.
@@ -170,26 +152,7 @@ fn fnmatch(p: &[u8], name: &[u8]) -> bool {
     if name.first() == Some(&b'.') && !(p.starts_with(b".") || p.starts_with(b"\\.")) {
         return false;
     }
-    let (mut ni, mut pi) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ni < name.len() {
-        if pi < p.len() && p[pi] == b'*' {
-            star = Some((pi, ni));
-            pi += 1;
-            continue;
-        }
-        if let Some(next) = match_one(p, pi, name[ni]) {
-            pi = next;
-            ni += 1;
-        } else if let Some((star_p, star_n)) = star {
-            pi = star_p + 1;
-            ni = star_n + 1;
-            star = Some((star_p, star_n + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == b'*')
+    crate::wildcard::match_with(p, name, match_one)
 }
 
 /// Matches one byte at pattern position `pi`; returns the next position.
