@@ -21,8 +21,9 @@ use crate::target::{Catalog, Target};
 use crate::target::{Inventory, InventoryDefaults, InventoryFile};
 
 /// How many events may wait for the reporters before hosts pause: enough
-/// to smooth bursts, small enough that a stalled stdout bounds memory.
-const EVENT_QUEUE: usize = 1024;
+/// to smooth bursts, small enough that a stalled stdout bounds memory
+/// (at most this many lines of at most 16 KiB each).
+const EVENT_QUEUE: usize = 256;
 
 /// Runs one invocation and returns its exit code.
 pub fn run(cli: Cli) -> Result<i32, SetupError> {
@@ -157,9 +158,16 @@ fn report_loop(mut received: mpsc::Receiver<Event>, options: &report::ReportOpti
     let mut reporter = report::build(options, Box::new(io::stdout()), Box::new(io::stderr()));
     let mut tally = Tally::default();
     let mut writing = true;
-    while let Some(event) = received.blocking_recv() {
-        tally.record(&event);
-        if writing && reporter.report(&event).is_err() {
+    while let Some(first) = received.blocking_recv() {
+        // Whatever else is already waiting goes out in the same write.
+        let waiting = std::iter::from_fn(|| received.try_recv().ok()).take(EVENT_QUEUE);
+        for event in std::iter::once(first).chain(waiting) {
+            tally.record(&event);
+            if writing && reporter.report(&event).is_err() {
+                writing = false;
+            }
+        }
+        if writing && reporter.flush().is_err() {
             writing = false;
         }
     }

@@ -6,7 +6,7 @@
 //! memory.
 
 /// The longest piece of a single line held before it is passed on.
-pub const MAX_LINE: usize = 64 * 1024;
+pub const MAX_LINE: usize = 16 * 1024;
 
 /// The unfinished tail of one stream.
 #[derive(Debug, Default)]

@@ -225,6 +225,11 @@ impl ConfigCache {
                     keepalive_interval: *alive,
                     keepalive_max: *alive_max as usize,
                     nodelay: true,
+                    // What a host may have in flight towards us: enough for
+                    // command output even over long round trips, small
+                    // enough that 64 hosts streaming at once stay cheap.
+                    window_size: 1 << 20,
+                    channel_buffer_size: 32,
                     ..Default::default()
                 })
             })

@@ -41,10 +41,16 @@ use terminal::Terminal;
 
 /// Something that shows a run to the user, one event at a time.
 pub trait Reporter {
-    /// Shows `event`. An error means the output is gone (a closed pipe
-    /// gives `BrokenPipe`, which the caller can treat as a quiet exit); the
-    /// run itself is unaffected.
+    /// Takes `event` in; what it prints may wait in a buffer until
+    /// [`Reporter::flush`].
     fn report(&mut self, event: &Event) -> io::Result<()>;
+
+    /// Writes out everything reported so far. The caller flushes after each
+    /// batch of events, so a busy run costs one write per batch, not one per
+    /// line. An error means the output is gone (a closed pipe gives
+    /// `BrokenPipe`, which the caller can treat as a quiet exit); the run
+    /// itself is unaffected.
+    fn flush(&mut self) -> io::Result<()>;
 }
 
 /// What to show. The caller decides from the flags, `NO_COLOR` and whether
@@ -60,8 +66,8 @@ pub struct ReportOptions {
 }
 
 /// Builds the reporters for `opts`, writing to `stdout` and `stderr`. Output
-/// is flushed after every event, so the writers need no buffering of their
-/// own.
+/// is buffered until [`Reporter::flush`], so the writers need no buffering
+/// of their own.
 pub fn build(
     opts: &ReportOptions,
     stdout: Box<dyn Write + Send>,
@@ -87,7 +93,7 @@ fn wants_bar(opts: &ReportOptions) -> bool {
 }
 
 /// The reporters of one run, fed in turn from one [`Reporter::report`] call
-/// and flushed together after it.
+/// and flushed together.
 pub struct Reporters {
     terminal: Terminal,
     printers: Vec<Box<dyn Printer + Send>>,
@@ -121,6 +127,10 @@ impl Reporter for Reporters {
         for printer in &mut self.printers {
             printer.print(event, &self.clock, &mut self.terminal)?;
         }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
         self.terminal.flush()
     }
 }
@@ -217,15 +227,14 @@ fleet run 'web-2' …
         let stderr = Capture::default();
         let term = Terminal::new(Box::new(ClosedPipe), Box::new(stderr.clone()), None);
         let mut reporters = Reporters::new(&PLAIN, term, RunClock::Fixed(Duration::ZERO));
-        reporters
-            .report(&started(&["a"]))
-            .expect("nothing written yet");
-        let error = reporters
-            .report(&out("a", "x"))
-            .expect_err("stdout is closed");
+        reporters.report(&started(&["a"])).expect("buffered");
+        reporters.flush().expect("nothing written yet");
+        reporters.report(&out("a", "x")).expect("buffered");
+        let error = reporters.flush().expect_err("stdout is closed");
         assert_eq!(error.kind(), io::ErrorKind::BrokenPipe);
         // stderr still works, and the lost line is not retried.
-        reporters.report(&err("a", "y")).expect("stderr is open");
+        reporters.report(&err("a", "y")).expect("buffered");
+        reporters.flush().expect("stderr is open");
         assert_eq!(stderr.text(), "a ! y\n");
     }
 

@@ -155,6 +155,7 @@ mod tests {
     fn feed(reporters: &mut Reporters, events: &[Event]) {
         for event in events {
             reporters.report(event).expect("captures never fail");
+            reporters.flush().expect("captures never fail");
         }
     }
 

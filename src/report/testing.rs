@@ -49,6 +49,7 @@ pub(crate) fn run(opts: ReportOptions, events: &[Event]) -> (String, String) {
     let (mut reporters, stdout, stderr) = reporters(opts);
     for event in events {
         reporters.report(event).expect("captures never fail");
+        reporters.flush().expect("captures never fail");
     }
     (stdout.text(), stderr.text())
 }
