@@ -182,6 +182,21 @@ impl Lab {
         path
     }
 
+    /// Makes a new unencrypted client key of `args` (ssh-keygen's, e.g.
+    /// `["-t", "rsa", "-b", "2048"]`) at `path`, mode 0600, and authorizes it
+    /// on every healthy host (sshd reads authorized_keys at each login).
+    pub fn new_authorized_key(&self, path: &Path, args: &[&str]) {
+        let mut keygen_args = args.to_vec();
+        keygen_args.extend(["-N", ""]);
+        keygen(path, "fleet-lab-extra", &keygen_args);
+        let authorized_keys = self._dir.path().join("authorized_keys");
+        let public = read(&path.with_extension("pub"));
+        write(
+            &authorized_keys,
+            &format!("{}{public}", read(&authorized_keys)),
+        );
+    }
+
     /// The host named `name`; panics if the lab has none.
     pub fn host(&self, name: &str) -> &Host {
         self.hosts

@@ -14,6 +14,7 @@ mod host_keys;
 mod interrupt;
 mod inventory;
 mod invocation;
+mod key_types;
 mod ls;
 mod proxy_jump;
 mod run;
