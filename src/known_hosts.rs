@@ -484,6 +484,13 @@ impl KnownHosts {
         algorithms
     }
 
+    /// Whether an `@cert-authority` line covers this host: then the client
+    /// asks for the host's certificate, as OpenSSH does.
+    pub fn has_authority(&self, host: &HostId) -> bool {
+        self.matching(&host.lookup_name())
+            .any(|e| e.marker == Marker::CertAuthority)
+    }
+
     /// Whether any plain or `@cert-authority` line names this host.
     pub fn knows(&self, host: &HostId) -> bool {
         self.matching(&host.lookup_name())

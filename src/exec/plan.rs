@@ -153,11 +153,12 @@ impl Planner<'_> {
             hostname: o.hostname.clone(),
             port: o.port,
             user: o.user.clone(),
-            ssh_config: self.configs.get(
-                known.known_algorithms(&host_id),
-                o.server_alive_interval,
-                o.server_alive_count_max,
-            ),
+            ssh_config: self.configs.get(HostKeyWants {
+                known: known.known_algorithms(&host_id),
+                certificates: known.has_authority(&host_id),
+                alive: o.server_alive_interval.filter(|d| !d.is_zero()),
+                alive_max: o.server_alive_count_max,
+            }),
             unknown_key_policy: self.unknown_key_policy(target),
             host_id,
             known_hosts: known,
@@ -200,30 +201,42 @@ impl Planner<'_> {
     }
 }
 
-/// Shares one russh config among hosts with the same host key preferences
-/// and keepalive settings.
+/// What decides a host's russh config: host key preferences and keepalive.
+#[derive(PartialEq, Eq, Hash)]
+struct HostKeyWants {
+    /// Key types known_hosts has for the host, offered first.
+    known: Vec<Algorithm>,
+    /// Whether a CA is trusted for the host, so certificates are asked for.
+    certificates: bool,
+    alive: Option<Duration>,
+    alive_max: u32,
+}
+
+/// Shares one russh config among hosts that want the same.
 #[derive(Default)]
-struct ConfigCache(HashMap<(Vec<Algorithm>, Option<Duration>, u32), Arc<russh::client::Config>>);
+struct ConfigCache(HashMap<HostKeyWants, Arc<russh::client::Config>>);
 
 impl ConfigCache {
-    fn get(
-        &mut self,
-        known: Vec<Algorithm>,
-        alive: Option<Duration>,
-        alive_max: u32,
-    ) -> Arc<russh::client::Config> {
-        let alive = alive.filter(|d| !d.is_zero());
+    fn get(&mut self, wants: HostKeyWants) -> Arc<russh::client::Config> {
         self.0
-            .entry((known, alive, alive_max))
-            .or_insert_with_key(|(known, alive, alive_max)| {
+            .entry(wants)
+            .or_insert_with_key(|wants| {
+                let order = host_key_order(&wants.known);
                 let preferred = russh::Preferred {
-                    key: host_key_order(known).into(),
+                    // Advertised ahead of plain keys, so a host with a
+                    // certificate proves itself with it.
+                    host_key_certificates: if wants.certificates {
+                        order.clone().into()
+                    } else {
+                        Vec::new().into()
+                    },
+                    key: order.into(),
                     ..Default::default()
                 };
                 Arc::new(russh::client::Config {
                     preferred,
-                    keepalive_interval: *alive,
-                    keepalive_max: *alive_max as usize,
+                    keepalive_interval: wants.alive,
+                    keepalive_max: wants.alive_max as usize,
                     nodelay: true,
                     // What a host may have in flight towards us: enough for
                     // command output even over long round trips, small

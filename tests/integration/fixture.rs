@@ -100,6 +100,9 @@ enum Kind {
     ChangedKey,
     UnknownKey,
     BadAuth,
+    /// Presents host certificates signed by the lab's host CA, which
+    /// known_hosts trusts with one `@cert-authority` line instead of keys.
+    Certified,
 }
 
 /// Collects the hosts of a [`Lab`]; hosts appear in `ssh_config` in the
@@ -253,6 +256,12 @@ impl LabBuilder {
         self.with(name, Kind::ChangedKey)
     }
 
+    /// Adds a real sshd with host certificates from the lab's CA; known_hosts
+    /// holds none of its keys, only the CA.
+    pub fn certified(self, name: &str) -> Self {
+        self.with(name, Kind::Certified)
+    }
+
     /// Adds a real sshd that known_hosts does not mention.
     pub fn unknown_key(self, name: &str) -> Self {
         self.with(name, Kind::UnknownKey)
@@ -293,6 +302,11 @@ impl LabBuilder {
 
         let real_hosts = self.hosts.iter().any(|(_, kind)| kind.runs_sshd());
         let sshd = real_hosts.then(find_sshd);
+        let host_ca = root.join("host_ca");
+        let certified = self.hosts.iter().any(|(_, kind)| *kind == Kind::Certified);
+        if certified {
+            keygen(&host_ca, "fleet-lab-host-ca", &["-t", "ed25519", "-N", ""]);
+        }
         if real_hosts && id(&["-u"]) == "0" {
             // As root, sshd separates privileges and insists on this empty
             // directory, owned by root and writable by nobody else, which
@@ -348,10 +362,11 @@ impl LabBuilder {
                         _ => &authorized_keys,
                     };
                     let sshd = sshd.as_deref();
+                    let host_ca = host_ca.as_path();
                     scope.spawn(move || match sshd {
-                        Some(sshd) if kind.runs_sshd() => {
-                            Some(start_host(sshd, &host_dir, name, *kind, authorized))
-                        }
+                        Some(sshd) if kind.runs_sshd() => Some(start_host(
+                            sshd, &host_dir, name, *kind, authorized, host_ca,
+                        )),
                         _ => None,
                     })
                 })
@@ -368,7 +383,7 @@ impl LabBuilder {
                 Some(started) => {
                     let known = match kind {
                         Kind::ChangedKey => Some(&started.stale_keys),
-                        Kind::UnknownKey => None,
+                        Kind::UnknownKey | Kind::Certified => None,
                         _ => Some(&started.host.host_keys),
                     };
                     let (ip, port) = (started.host.addr.ip(), started.host.addr.port());
@@ -393,6 +408,16 @@ impl LabBuilder {
             hosts.push(host);
         }
 
+        if certified {
+            let ca = read(&host_ca.with_extension("pub"));
+            let ca: Vec<&str> = ca.split_whitespace().take(2).collect();
+            writeln!(
+                known_hosts,
+                "@cert-authority [127.0.0.1]:* {}",
+                ca.join(" ")
+            )
+            .unwrap();
+        }
         let known_hosts_path = root.join("known_hosts");
         write(&known_hosts_path, &known_hosts);
         if self.hashed_known_hosts {
@@ -474,9 +499,20 @@ fn start_host(
     name: &str,
     kind: Kind,
     authorized_keys: &Path,
+    host_ca: &Path,
 ) -> StartedHost {
     mkdir(dir);
     let host_keys = generate_host_keys(dir, name);
+    if kind == Kind::Certified {
+        for (key_type, _) in HOST_KEY_TYPES {
+            // Valid for 127.0.0.1, the name known_hosts looks the host up by.
+            run(Command::new("ssh-keygen")
+                .args(["-q", "-h", "-s"])
+                .arg(host_ca)
+                .args(["-I", name, "-n", "127.0.0.1", "-V", "-5m:+1h"])
+                .arg(dir.join(format!("ssh_host_{key_type}_key.pub"))));
+        }
+    }
     let stale_keys = if kind == Kind::ChangedKey {
         let stale = dir.join("stale");
         mkdir(&stale);
@@ -614,6 +650,10 @@ fn sshd_config(dir: &Path, name: &str, addr: SocketAddr, authorized_keys: &Path)
             config_path(&dir.join(format!("ssh_host_{kind}_key")))
         )
         .unwrap();
+        let certificate = dir.join(format!("ssh_host_{kind}_key-cert.pub"));
+        if certificate.exists() {
+            writeln!(config, "HostCertificate {}", config_path(&certificate)).unwrap();
+        }
     }
     write!(
         config,

@@ -94,3 +94,26 @@ fn accept_new_learns_an_unknown_key_once_but_never_a_changed_one() {
         "a strict run changed known_hosts"
     );
 }
+
+#[test]
+fn host_certificates_from_a_trusted_ca_verify() {
+    let lab = Lab::builder().healthy(1).certified("c01").build();
+    let known_hosts = fs::read_to_string(&lab.known_hosts).unwrap();
+    assert!(known_hosts.contains("@cert-authority"), "{known_hosts}");
+    // No plain key for c01: only the CA vouches for it.
+    let port = lab.host("c01").addr.port();
+    assert!(!known_hosts.contains(&format!(":{port} ")), "{known_hosts}");
+
+    let run = invoke(
+        lab.fleet()
+            .args(["run", "--json", "h01,c01", "echo $FLEET_TEST_HOST"]),
+    );
+    run.assert_exit(0);
+    assert_eq!(
+        run.statuses(),
+        expected_statuses(&[("c01", "ok"), ("h01", "ok")]),
+        "{run}"
+    );
+    let log = lab.host("c01").sshd_log();
+    assert!(!log.contains("no matching host key"), "{log}");
+}
