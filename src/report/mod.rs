@@ -10,7 +10,7 @@
 //! * `--json`: JSON Lines on stdout (`json`), with the human summary still
 //!   on stderr.
 //!
-//! All of them write through one [`Terminal`](terminal::Terminal), which
+//! All of them write through one `Terminal`, which
 //! hides the progress bar while anything else is printed. [`Tally`] turns the
 //! same events into the documented [exit code](crate::error::exit).
 
