@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use russh::keys::agent::client::AgentClient;
 use russh::keys::agent::AgentIdentity;
-use russh::keys::ssh_key::{PrivateKey, PublicKey};
+use russh::keys::ssh_key::{Certificate, PrivateKey, PublicKey};
 use zeroize::Zeroizing;
 
 use crate::error::SetupError;
@@ -75,6 +75,40 @@ pub async fn agent_keys(socket: &Path) -> Vec<PublicKey> {
             AgentIdentity::Certificate { .. } => None,
         })
         .collect()
+}
+
+/// Reads every certificate a run may use, once each: the CertificateFiles
+/// named (a missing one is an error, like a missing IdentityFile) and the
+/// `<identity>-cert.pub` beside each identity file, when there is one (as
+/// OpenSSH picks it up).
+pub fn load_certificates(
+    named: impl IntoIterator<Item = PathBuf>,
+    identities: impl IntoIterator<Item = PathBuf>,
+) -> Result<HashMap<PathBuf, Arc<Certificate>>, SetupError> {
+    let mut loaded = HashMap::new();
+    let beside = identities.into_iter().map(|path| certificate_beside(&path));
+    let wanted = named
+        .into_iter()
+        .map(|p| (p, true))
+        .chain(beside.map(|p| (p, false)));
+    for (path, required) in wanted {
+        if loaded.contains_key(&path) || (!required && !path.exists()) {
+            continue;
+        }
+        let cert = russh::keys::load_openssh_certificate(&path).map_err(|e| SetupError::Key {
+            path: path.clone(),
+            reason: format!("not an OpenSSH certificate fleet can read ({e})"),
+        })?;
+        loaded.insert(path, Arc::new(cert));
+    }
+    Ok(loaded)
+}
+
+/// Where OpenSSH looks for an identity's certificate: `<identity>-cert.pub`.
+pub fn certificate_beside(identity: &Path) -> PathBuf {
+    let mut cert = identity.as_os_str().to_owned();
+    cert.push("-cert.pub");
+    PathBuf::from(cert)
 }
 
 /// Reads every file in `paths` once. `agent_has` tells whether some agent

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use russh::keys::ssh_key::{Algorithm, HashAlg, PublicKey};
+use russh::keys::ssh_key::{Algorithm, Certificate, HashAlg, PrivateKey, PublicKey};
 
 use super::hostkey::{LearnLock, UnknownKeyPolicy};
 use super::keys::{self, KeyFile};
@@ -29,6 +29,9 @@ pub struct HostPlan {
     pub unknown_key_policy: UnknownKeyPolicy,
     pub learn_lock: Arc<LearnLock>,
     pub identities: Vec<Arc<KeyFile>>,
+    /// Certificates for identities we hold the private key of, tried before
+    /// the plain keys, as OpenSSH does.
+    pub certificates: Vec<(Arc<PrivateKey>, Arc<Certificate>)>,
     pub agent: Option<PathBuf>,
     pub connect_timeout: Duration,
     pub ssh_config: Arc<russh::client::Config>,
@@ -66,6 +69,13 @@ pub async fn prepare(
     let key_paths = every_host
         .iter()
         .flat_map(|t| keys::identity_paths(&t.options.identity_files, &opts.home));
+    let key_paths: Vec<PathBuf> = key_paths.collect();
+    let certificates = keys::load_certificates(
+        every_host
+            .iter()
+            .flat_map(|t| t.options.certificate_files.iter().cloned()),
+        key_paths.iter().cloned(),
+    )?;
     let key_files = keys::load_all(key_paths, |key| {
         agents
             .values()
@@ -76,6 +86,7 @@ pub async fn prepare(
         opts,
         agents,
         key_files,
+        certificates,
         known_hosts: KnownHostsCache::default(),
         configs: ConfigCache::default(),
         learn_lock: Arc::new(LearnLock::default()),
@@ -118,6 +129,7 @@ struct Planner<'a> {
     opts: &'a ExecOptions,
     agents: HashMap<PathBuf, Vec<PublicKey>>,
     key_files: HashMap<PathBuf, Arc<KeyFile>>,
+    certificates: HashMap<PathBuf, Arc<Certificate>>,
     known_hosts: KnownHostsCache,
     configs: ConfigCache,
     learn_lock: Arc<LearnLock>,
@@ -135,10 +147,12 @@ impl Planner<'_> {
             .and_then(|s| self.agents.get(s))
             .map(Vec::as_slice)
             .unwrap_or_default();
-        let files = keys::identity_paths(&o.identity_files, &self.opts.home)
+        let paths = keys::identity_paths(&o.identity_files, &self.opts.home);
+        let files: Vec<Arc<KeyFile>> = paths
             .iter()
             .filter_map(|p| self.key_files.get(p).cloned())
             .collect();
+        let certificates = self.certificates_for(&files, &paths, &o.certificate_files);
         let identities = session::offered_identities(files, agent_keys, o.identities_only);
         let unsupported = o.proxy_command.then_some(
             "ProxyCommand is not supported: fleet does not run local commands to reach hosts",
@@ -164,6 +178,7 @@ impl Planner<'_> {
             known_hosts: known,
             learn_lock: self.learn_lock.clone(),
             identities,
+            certificates,
             agent,
             connect_timeout: self
                 .opts
@@ -173,6 +188,35 @@ impl Planner<'_> {
             jumps,
             unsupported,
         })
+    }
+
+    /// Pairs each private key with the certificates issued for it, from the
+    /// host's CertificateFiles and the `-cert.pub` files beside its keys.
+    fn certificates_for(
+        &self,
+        files: &[Arc<KeyFile>],
+        paths: &[PathBuf],
+        named: &[PathBuf],
+    ) -> Vec<(Arc<PrivateKey>, Arc<Certificate>)> {
+        let beside = paths.iter().map(|p| keys::certificate_beside(p));
+        let certs: Vec<&Arc<Certificate>> = named
+            .iter()
+            .cloned()
+            .chain(beside)
+            .filter_map(|p| self.certificates.get(&p))
+            .collect();
+        let mut pairs = Vec::new();
+        for file in files {
+            let Some(private) = &file.private else {
+                continue;
+            };
+            for cert in &certs {
+                if cert.public_key() == file.public.key_data() {
+                    pairs.push((private.clone(), Arc::clone(cert)));
+                }
+            }
+        }
+        pairs
     }
 
     /// StrictHostKeyChecking, made strict: `no` is only honoured together

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use russh::client::{self, AuthResult, Handle};
 use russh::keys::agent::client::AgentClient;
-use russh::keys::ssh_key::PublicKey;
+use russh::keys::ssh_key::{Certificate, PublicKey};
 use russh::keys::PrivateKeyWithHashAlg;
 use russh::ChannelStream;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -195,6 +195,15 @@ async fn authenticate(session: &mut Session, plan: &HostPlan) -> Result<(), Outc
         _ => None,
     };
     let mut methods = String::from("publickey");
+    for (key, cert) in &plan.certificates {
+        let result = session
+            .authenticate_openssh_cert(user, key.clone(), Certificate::clone(cert))
+            .await
+            .map_err(protocol_error)?;
+        if result.success() {
+            return Ok(());
+        }
+    }
     for identity in plan.identities.iter() {
         let result = match (&identity.private, agent.as_mut()) {
             (Some(key), _) => {

@@ -61,6 +61,9 @@ pub struct Lab {
     pub encrypted_key: PathBuf,
     /// An empty home directory that [`Lab::fleet`] uses as `$HOME`.
     pub home: PathBuf,
+    /// A user CA (private key; `.pub` beside it) that every host's sshd
+    /// trusts with TrustedUserCAKeys, for certificate logins.
+    pub user_ca: PathBuf,
     /// The user that runs the tests, who is also the remote login user.
     pub user: String,
     hosts: Vec<Host>,
@@ -330,6 +333,9 @@ impl LabBuilder {
             "fleet-lab-encrypted",
             &["-t", "ed25519", "-N", PASSPHRASE, "-a", "1"],
         );
+        // sshd_config finds it beside authorized_keys.
+        let user_ca = root.join("user_ca");
+        keygen(&user_ca, "fleet-lab-user-ca", &["-t", "ed25519", "-N", ""]);
         let authorized_keys = root.join("authorized_keys");
         let none_authorized = root.join("authorized_keys.empty");
         write(
@@ -457,6 +463,7 @@ impl LabBuilder {
             key,
             encrypted_key,
             home,
+            user_ca,
             user,
             hosts,
             _sshds: sshds,
@@ -659,6 +666,7 @@ fn sshd_config(dir: &Path, name: &str, addr: SocketAddr, authorized_keys: &Path)
         config,
         "PidFile {pid}\n\
          AuthorizedKeysFile {authorized}\n\
+         TrustedUserCAKeys {user_ca}\n\
          # authorized_keys lies under the world-writable temporary directory.\n\
          StrictModes no\n\
          # PAM would need root and the system's PAM setup; the lab runs as anyone.\n\
@@ -681,6 +689,7 @@ fn sshd_config(dir: &Path, name: &str, addr: SocketAddr, authorized_keys: &Path)
          LogLevel VERBOSE\n",
         pid = config_path(&dir.join("sshd.pid")),
         authorized = config_path(authorized_keys),
+        user_ca = config_path(&authorized_keys.with_file_name("user_ca.pub")),
     )
     .unwrap();
     config

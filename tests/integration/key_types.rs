@@ -4,6 +4,7 @@
 
 use std::fs;
 use std::os::unix::fs::DirBuilderExt;
+use std::process::Command;
 
 use super::fixture::{config_path, Lab};
 use super::invocation::invoke;
@@ -72,4 +73,46 @@ fn default_keys_are_used_when_no_identity_file_is_named() {
     run.assert_exit(0);
     assert_eq!(run.stdout, "h01 | h01\n", "{run}");
     assert_eq!(accepted_key_types(&lab, "h01"), ["ECDSA"], "{run}");
+}
+
+#[test]
+fn a_user_certificate_logs_in_without_an_authorized_key() {
+    let lab = Lab::builder().healthy(2).build();
+    // A key no host authorizes, with a certificate from the CA they trust.
+    let key = lab.home.join("id_certified");
+    let generated = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&key)
+        .status()
+        .expect("running ssh-keygen");
+    assert!(generated.success());
+    let signed = Command::new("ssh-keygen")
+        .args(["-q", "-s"])
+        .arg(&lab.user_ca)
+        .args(["-I", "fleet-test", "-n", &lab.user, "-V", "-5m:+1h"])
+        .arg(key.with_extension("pub"))
+        .status()
+        .expect("running ssh-keygen");
+    assert!(signed.success());
+    let config = lab.ssh_config_variant("certified", &[("IdentityFile", Some(&config_path(&key)))]);
+
+    // `id_certified-cert.pub` beside the key is found without CertificateFile.
+    let run = invoke(
+        lab.fleet_with_config(&config)
+            .args(["run", "h*", "echo $FLEET_TEST_HOST"]),
+    );
+    run.assert_exit(0);
+    assert_eq!(
+        run.sorted_stdout_lines(),
+        ["h01 | h01", "h02 | h02"],
+        "{run}"
+    );
+    assert_eq!(accepted_key_types(&lab, "h01"), ["ED25519-CERT"], "{run}");
+
+    // Without the certificate the same key is refused.
+    let mut without = key.into_os_string();
+    without.push("-cert.pub");
+    fs::remove_file(&without).unwrap();
+    let run = invoke(lab.fleet_with_config(&config).args(["run", "h01", "true"]));
+    run.assert_exit(2);
 }
