@@ -18,12 +18,7 @@ fn hashed_known_hosts_entries_verify() {
         "known_hosts is not hashed:\n{known_hosts}"
     );
     let run = invoke(lab.fleet().args(["run", "h*", "echo $FLEET_TEST_HOST"]));
-    run.assert_exit(0);
-    assert_eq!(
-        run.sorted_stdout_lines(),
-        ["h01 | h01", "h02 | h02"],
-        "{run}"
-    );
+    run.assert_each_host_answered(&["h01", "h02"]);
 
     // `fleet ls` finds them too: its last column says the host is known.
     let ls = invoke(lab.fleet().args(["ls", "h*"]));

@@ -211,6 +211,16 @@ impl Invocation {
         self
     }
 
+    /// Panics unless fleet exited 0 and its stdout is exactly one line per
+    /// host of `hosts`, `NAME | NAME`: what `echo $FLEET_TEST_HOST` prints
+    /// when every host's output comes back under its own prefix.
+    pub fn assert_each_host_answered(&self, hosts: &[&str]) -> &Invocation {
+        self.assert_exit(0);
+        let expected: Vec<String> = hosts.iter().map(|h| format!("{h} | {h}")).collect();
+        assert_eq!(self.sorted_stdout_lines(), expected, "{self}");
+        self
+    }
+
     /// Panics unless stderr contains every one of `needles`.
     pub fn assert_stderr_mentions(&self, needles: &[&str]) -> &Invocation {
         for needle in needles {
