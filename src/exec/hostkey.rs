@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use russh::keys::ssh_key::{HashAlg, PublicKey};
-use russh::keys::{Certificate, PublicKeyOrCertificate};
+use russh::keys::PublicKeyOrCertificate;
 
 use crate::event::{Outcome, Status};
 use crate::known_hosts::{self, HostId, KnownHosts, Verdict};
@@ -48,14 +48,10 @@ impl HostKeyCheck {
                 (self.known.check(&self.host, key), key.clone())
             }
             PublicKeyOrCertificate::Certificate(cert) => (
-                self.check_certificate(cert),
+                self.known.check_certificate(&self.host, cert),
                 cert.public_key().clone().into(),
             ),
         }
-    }
-
-    fn check_certificate(&self, cert: &Certificate) -> Verdict {
-        self.known.check_certificate(&self.host, cert)
     }
 
     fn refuse(&self, outcome: Outcome) -> bool {

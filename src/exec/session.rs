@@ -214,9 +214,14 @@ async fn authenticate(session: &mut Session, plan: &HostPlan) -> Result<(), Outc
                     .map_err(protocol_error)?
             }
             (None, Some(agent)) => {
-                match sign_with_agent(session, user, &identity.public, rsa_hash, agent).await {
-                    Some(result) => result,
-                    None => continue,
+                // An agent that can't sign this key is no reason to stop:
+                // the next identity is tried.
+                match session
+                    .authenticate_publickey_with(user, identity.public.clone(), rsa_hash, agent)
+                    .await
+                {
+                    Ok(result) => result,
+                    Err(_) => continue,
                 }
             }
             (None, None) => continue,
@@ -237,19 +242,6 @@ async fn authenticate(session: &mut Session, plan: &HostPlan) -> Result<(), Outc
         Status::AuthFailed,
         format!("Permission denied ({methods})"),
     ))
-}
-
-async fn sign_with_agent(
-    session: &mut Session,
-    user: &str,
-    key: &PublicKey,
-    rsa_hash: Option<russh::keys::HashAlg>,
-    agent: &mut AgentClient<tokio::net::UnixStream>,
-) -> Option<AuthResult> {
-    session
-        .authenticate_publickey_with(user, key.clone(), rsa_hash, agent)
-        .await
-        .ok()
 }
 
 fn protocol_error(e: russh::Error) -> Outcome {
