@@ -536,7 +536,9 @@ const CORNERS: &[(&str, &[&str])] = &[
     // Jump hosts.
     ("ProxyJump ssh://u%40x;fp=abc@jump.example.:2022,b\n", &["h"]),
     ("ProxyJump ssh://[::1]\n", &["h"]),
-    ("ProxyJump a,b # c,d\n", &["h"]),
+    // Not `ProxyJump a,b # c,d`: Debian's 9.2p1-2+deb12u6 prints that one
+    // as `a,b # c,b` in ssh -G, so the oracle depends on the patch level.
+    ("ProxyJump a,b\n", &["h"]),
     ("ProxyJump 127.0.0.1,[::1]:2022\n", &["h"]),
     ("ProxyCommand none\nProxyJump none\nProxyJump x\n", &["h"]),
     // Host names and addresses.
