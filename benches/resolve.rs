@@ -4,8 +4,8 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use fleet::target::ssh_config::{LocalEnv, SshConfig};
-use fleet::target::{Catalog, Inventory};
+use fleet::hosts::ssh_config::{LocalEnv, SshConfig};
+use fleet::hosts::{Catalog, Inventory};
 
 const HOSTS: u32 = 10_000;
 

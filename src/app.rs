@@ -16,9 +16,9 @@ use crate::event::Event;
 use crate::exec::{self, Interrupts, Job};
 use crate::report::{self, Reporter, Tally};
 use crate::settings::{self, RunSettings};
-use crate::target::ssh_config::{LocalEnv, SshConfig};
-use crate::target::{Catalog, Target};
-use crate::target::{Inventory, InventoryDefaults, InventoryFile};
+use crate::hosts::ssh_config::{LocalEnv, SshConfig};
+use crate::hosts::{Catalog, Target};
+use crate::hosts::{Inventory, InventoryDefaults, InventoryFile};
 
 /// How many events may wait for the reporters before hosts pause: enough
 /// to smooth bursts, small enough that a stalled stdout bounds memory

@@ -24,9 +24,9 @@ pub mod exit {
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
     #[error(transparent)]
-    SshConfig(#[from] crate::target::ssh_config::ConfigError),
+    SshConfig(#[from] crate::hosts::ssh_config::ConfigError),
     #[error(transparent)]
-    Target(#[from] crate::target::TargetError),
+    Target(#[from] crate::hosts::TargetError),
     #[error(transparent)]
     KnownHosts(#[from] crate::known_hosts::KnownHostsError),
     #[error("identity file {path}: {reason}")]

@@ -4,11 +4,11 @@
 //!
 //! ```text
 //! CLI args ─▶ Settings ─▶ Targets ─▶ Executor ─▶ Events ─▶ Reporters
-//! (cli.rs)   (settings)   (target)   (exec)      (event)   (report)
+//! (cli.rs)   (settings)   (hosts)    (exec)      (event)   (report)
 //! ```
 //!
-//! * [`target`] turns selectors such as `web-*`, `@db` or `web-[01-20]` into
-//!   fully resolved [`target::Target`]s, reading ssh_config and inventories
+//! * [`hosts`] turns selectors such as `web-*`, `@db` or `web-[01-20]` into
+//!   fully resolved [`hosts::Target`]s, reading ssh_config and inventories
 //!   but never touching the network.
 //! * [`exec`] connects to each target with russh, verifies its host key
 //!   against known_hosts ([`known_hosts`]), authenticates and runs the
@@ -23,5 +23,5 @@ pub mod exec;
 pub mod known_hosts;
 pub mod report;
 pub mod settings;
-pub mod target;
+pub mod hosts;
 pub mod wildcard;

@@ -15,8 +15,8 @@ use super::keys::{self, KeyFile};
 use super::{session, ExecOptions, DEFAULT_CONNECT_TIMEOUT};
 use crate::error::SetupError;
 use crate::known_hosts::{HostId, KnownHosts, KnownHostsError};
-use crate::target::ssh_config::StrictHostKeyChecking;
-use crate::target::Target;
+use crate::hosts::ssh_config::StrictHostKeyChecking;
+use crate::hosts::Target;
 
 /// Everything needed to reach one host, decided before the run starts.
 pub struct HostPlan {

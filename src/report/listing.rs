@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use crate::target::Target;
+use crate::hosts::Target;
 
 const HEADER: [&str; 7] = [
     "ALIAS", "ADDRESS", "PORT", "USER", "IDENTITY", "JUMP", "KNOWN",
@@ -77,7 +77,7 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::target::ssh_config::{HostOptions, StrictHostKeyChecking};
+    use crate::hosts::ssh_config::{HostOptions, StrictHostKeyChecking};
 
     fn target(alias: &str, hostname: &str, port: u16, user: &str) -> Target {
         Target {

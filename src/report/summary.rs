@@ -28,7 +28,7 @@ use crate::report::sanitize::sanitize;
 use crate::report::tally::Tally;
 use crate::report::terminal::Terminal;
 use crate::report::{Printer, RunClock};
-use crate::target::nodeset;
+use crate::hosts::nodeset;
 
 /// Hosts named in one group line; folding keeps numbered hosts short
 /// anyway, this bounds the line when names don't fold.

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use tempfile::TempDir;
 
 use super::*;
-use crate::target::inventory::InventoryFile;
-use crate::target::ssh_config::LocalEnv;
+use crate::hosts::inventory::InventoryFile;
+use crate::hosts::ssh_config::LocalEnv;
 
 const INVENTORY: &str = r#"
 [hosts.web-01]
@@ -394,7 +394,7 @@ fn command_line_options_beat_inventory_settings() {
     assert_eq!(options.port, 2200);
     assert_eq!(
         options.strict_host_key_checking,
-        crate::target::ssh_config::StrictHostKeyChecking::AcceptNew
+        crate::hosts::ssh_config::StrictHostKeyChecking::AcceptNew
     );
 }
 
