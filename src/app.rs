@@ -1,5 +1,5 @@
-//! Wiring: settings → targets → executor → reporters, for each subcommand.
-//! `main` calls [`run`]; so do the tests.
+//! Wiring: settings → targets → plan → executor → outputs, for each
+//! subcommand. `main` calls [`run`]; so do the tests.
 
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -13,12 +13,14 @@ use tokio::sync::mpsc;
 use crate::cli::{Cli, Command, GlobalArgs, LsArgs, RunArgs};
 use crate::error::{exit, SetupError};
 use crate::event::Event;
-use crate::exec::{self, Interrupts, Job};
-use crate::report::{self, Reporter, Tally};
-use crate::settings::{self, RunSettings};
+use crate::exec::{self, Interrupts};
 use crate::hosts::ssh_config::{LocalEnv, SshConfig};
 use crate::hosts::{Catalog, Target};
 use crate::hosts::{Inventory, InventoryDefaults, InventoryFile};
+use crate::plan::run::RunPlan;
+use crate::plan::Plan;
+use crate::report;
+use crate::settings::{self, RunSettings};
 
 /// How many events may wait for the reporters before hosts pause: enough
 /// to smooth bursts, small enough that a stalled stdout bounds memory
@@ -29,8 +31,9 @@ const EVENT_QUEUE: usize = 256;
 pub fn run(cli: Cli) -> Result<i32, SetupError> {
     match &cli.command {
         Command::Completions { shell } => {
-            clap_complete::generate(*shell, &mut Cli::command(), "fleet", &mut io::stdout());
-            Ok(exit::OK)
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "fleet", &mut script);
+            write_stdout(&script)
         }
         Command::Ls(args) => list(&cli.global, args),
         Command::Run(args) => run_command(&cli.global, args),
@@ -89,9 +92,17 @@ fn list(global: &GlobalArgs, args: &LsArgs) -> Result<i32, SetupError> {
         .zip(&known_hosts)
         .map(|(t, k)| (t.alias.as_str(), k.knows(&t.host_id())))
         .collect();
+    let mut listing = Vec::new();
+    report::listing::write_listing(&mut listing, &targets, &|t| known[t.alias.as_str()])
+        .map_err(SetupError::Output)?;
+    write_stdout(&listing)
+}
+
+/// Writes what a command printed; a reader that went away (`| head`) is
+/// no error.
+fn write_stdout(bytes: &[u8]) -> Result<i32, SetupError> {
     let mut out = io::stdout().lock();
-    let listing = report::listing::write_listing(&mut out, &targets, &|t| known[t.alias.as_str()]);
-    match listing.and_then(|()| out.flush()) {
+    match out.write_all(bytes).and_then(|()| out.flush()) {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(SetupError::Output(e)),
         _ => Ok(exit::OK),
     }
@@ -101,88 +112,68 @@ fn run_command(global: &GlobalArgs, args: &RunArgs) -> Result<i32, SetupError> {
     let env = LocalEnv::from_process();
     let (catalog, defaults) = load_catalog(global, &env)?;
     let targets = catalog.resolve(&args.selection.selectors, &args.selection.exclude)?;
-    let settings = RunSettings::new(global, args, &defaults, env.home.clone());
+    let settings = RunSettings::new(global, args, &defaults, env.home.clone())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| SetupError::Usage(format!("could not start the async runtime: {e}")))?;
-    runtime.block_on(fan_out(targets, args, settings))
-}
-
-async fn fan_out(
-    targets: Vec<Target>,
-    args: &RunArgs,
-    settings: RunSettings,
-) -> Result<i32, SetupError> {
-    let stdin = if settings.read_stdin {
-        let mut buf = Vec::new();
-        tokio::io::stdin()
-            .read_to_end(&mut buf)
-            .await
-            .map_err(SetupError::Stdin)?;
-        Some(Arc::<[u8]>::from(buf))
-    } else {
-        None
-    };
-    let job = Job {
-        command: args.command.join(" "),
-        stdin,
-    };
-    let (plans, warnings) = exec::prepare(&targets, &settings.exec).await?;
-    for warning in warnings {
-        eprintln!("fleet: warning: {warning}");
-    }
-
-    let interrupts = Interrupts::default();
-    tokio::spawn(listen_for_interrupts(interrupts.clone()));
-    let (events, received) = mpsc::channel(EVENT_QUEUE);
-    let reporting = std::thread::spawn({
-        let options = settings.report;
-        move || report_loop(received, &options)
-    });
-    exec::run(plans, job, &settings.exec, events, interrupts.clone()).await;
-    let tally = reporting
-        .join()
-        .map_err(|_| SetupError::Usage("the reporter thread panicked".into()))?;
-    Ok(if interrupts.kill.is_cancelled() {
-        exit::INTERRUPTED
-    } else {
-        tally.exit_code()
+    runtime.block_on(async {
+        let stdin = if settings.read_stdin {
+            let mut buf = Vec::new();
+            tokio::io::stdin()
+                .read_to_end(&mut buf)
+                .await
+                .map_err(SetupError::Stdin)?;
+            Some(buf.into())
+        } else {
+            None
+        };
+        let plan = RunPlan::new(args.command.join(" "), stdin, settings.command_timeout);
+        execute(Arc::new(plan), &targets, &settings).await
     })
 }
 
-/// Hands every event to the reporters, on a thread of its own so blocking
-/// terminal writes never stall the async workers. After stdout goes away
-/// (a closed pipe) events are still counted for the exit code.
-fn report_loop(mut received: mpsc::Receiver<Event>, options: &report::ReportOptions) -> Tally {
-    let mut reporter = report::build(options, Box::new(io::stdout()), Box::new(io::stderr()));
-    let mut tally = Tally::default();
-    let mut writing = true;
+/// Runs `plan` on `targets` and shows it; returns the run's exit code.
+async fn execute(
+    plan: Arc<dyn Plan>,
+    targets: &[Target],
+    settings: &RunSettings,
+) -> Result<i32, SetupError> {
+    let (hosts, warnings) = exec::prepare(targets, &settings.exec, plan.access()).await?;
+    for warning in warnings {
+        eprintln!("fleet: warning: {warning}");
+    }
+    let interrupts = Interrupts::default();
+    tokio::spawn(exec::signal::listen(interrupts.clone()));
+    let (events, received) = mpsc::channel(EVENT_QUEUE);
+    let options = settings.report;
+    let reporting = std::thread::spawn(move || report_loop(received, &options));
+    let end = exec::execute(
+        plan,
+        hosts,
+        &settings.schedule,
+        settings.parallel,
+        events,
+        interrupts,
+    )
+    .await;
+    // The outputs have seen every event once the channel is drained; a
+    // reporter that panicked has already said so on stderr, and the run's
+    // exit code stands.
+    let _ = reporting.join();
+    Ok(end.exit_code)
+}
+
+/// Hands every event to the outputs, on a thread of its own so blocking
+/// terminal writes never stall the async workers.
+fn report_loop(mut received: mpsc::Receiver<Event>, options: &report::ReportOptions) {
+    let mut reporters = report::build(options, Box::new(io::stdout()), Box::new(io::stderr()));
     while let Some(first) = received.blocking_recv() {
         // Whatever else is already waiting goes out in the same write.
         let waiting = std::iter::from_fn(|| received.try_recv().ok()).take(EVENT_QUEUE);
         for event in std::iter::once(first).chain(waiting) {
-            tally.record(&event);
-            if writing && reporter.report(&event).is_err() {
-                writing = false;
-            }
+            reporters.report(&event);
         }
-        if writing && reporter.flush().is_err() {
-            writing = false;
-        }
-    }
-    tally
-}
-
-/// First Ctrl-C: start no new hosts and let running ones finish. Second:
-/// abandon them.
-async fn listen_for_interrupts(interrupts: Interrupts) {
-    if tokio::signal::ctrl_c().await.is_err() {
-        return;
-    }
-    interrupts.drain.cancel();
-    eprintln!("fleet: interrupted: starting no new hosts, waiting for running ones (Ctrl-C again to abort)");
-    if tokio::signal::ctrl_c().await.is_ok() {
-        interrupts.kill.cancel();
+        reporters.flush();
     }
 }

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::plan::Share;
+
 const EXIT_CODES: &str = "\
 Exit codes:
   0    every host ran the command and it exited 0
@@ -13,6 +15,20 @@ Exit codes:
   2    some host was not reached (unreachable, host key, authentication)
   3    usage or configuration error: nothing was run
   130  interrupted (Ctrl-C)";
+
+const STATUSES: &str = "\
+Host statuses (in the summary and in --json):
+  ok                the command ran and exited 0
+  failed            the command exited non-zero or was killed by a signal
+  timeout           the command ran longer than --timeout
+  unreachable       no SSH session: refused, no route, DNS, connect timeout
+  host_key_unknown  known_hosts has no key for the host
+  host_key_changed  the host presented another key than known_hosts holds
+  host_key_revoked  the host presented a key marked @revoked in known_hosts
+  auth_failed       the server refused every identity
+  error             anything else: a protocol error, a refused channel...
+  interrupted       abandoned by a second Ctrl-C while it ran
+  skipped           never started: Ctrl-C, or --max-failures was used up";
 
 /// Run commands on many hosts over SSH at once, honouring ssh_config,
 /// known_hosts and ssh-agent.
@@ -86,7 +102,30 @@ pub struct Selection {
     pub exclude: Vec<String>,
 }
 
+/// Staged rollouts: a canary first, then batches, stopping when too many
+/// hosts fail.
 #[derive(Debug, Args)]
+pub struct RolloutArgs {
+    /// Run this many hosts alone first; the rest starts only if they do not
+    /// use up --max-failures.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub canary: usize,
+
+    /// After the canary, go on in batches of N hosts (or N% of the hosts);
+    /// each batch starts when the one before it is done [default: all at
+    /// once, --parallel at a time].
+    #[arg(long, value_name = "N|N%")]
+    pub batch: Option<Share>,
+
+    /// Start no further stage once more than N hosts (or N% of them) have
+    /// failed; the hosts not started are reported as skipped [default: no
+    /// limit].
+    #[arg(long, value_name = "N|N%")]
+    pub max_failures: Option<Share>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = STATUSES)]
 pub struct RunArgs {
     #[command(flatten)]
     pub selection: Selection,
@@ -121,6 +160,9 @@ pub struct RunArgs {
     /// result, and a final summary.
     #[arg(long)]
     pub json: bool,
+
+    #[command(flatten)]
+    pub rollout: RolloutArgs,
 }
 
 #[derive(Debug, Args)]
@@ -169,6 +211,30 @@ mod tests {
         };
         assert_eq!(run.parallel, Some(8));
         assert_eq!(run.command, ["ls", "-la", "-p"]);
+    }
+
+    #[test]
+    fn rollout_flags_take_counts_and_percentages() {
+        let cli = Cli::try_parse_from([
+            "fleet",
+            "run",
+            "--canary",
+            "1",
+            "--batch",
+            "10%",
+            "--max-failures",
+            "0",
+            "web-*",
+            "true",
+        ])
+        .unwrap();
+        let Command::Run(run) = cli.command else {
+            panic!("not run")
+        };
+        assert_eq!(run.rollout.canary, 1);
+        assert_eq!(run.rollout.batch, Some(Share::Percent(10)));
+        assert_eq!(run.rollout.max_failures, Some(Share::Hosts(0)));
+        assert!(Cli::try_parse_from(["fleet", "run", "--batch", "x", "h", "true"]).is_err());
     }
 
     #[test]

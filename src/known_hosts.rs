@@ -85,9 +85,9 @@ pub enum Verdict {
     Trusted(Location),
     /// The key (or its CA) is marked `@revoked`: never accept.
     Revoked(Location),
-    /// The host is known, but with other keys; the location is the first
-    /// line that knows the host, for the "remove line N" hint.
-    Changed(Location),
+    /// The host is known, but with other keys: every line that knows it,
+    /// so the user can see all of them.
+    Changed(Vec<Location>),
     /// Nothing is known about this host.
     Unknown,
 }
@@ -406,14 +406,14 @@ impl KnownHosts {
 
     fn check_key_data(&self, lookup_name: &str, key: &KeyData) -> Verdict {
         let mut trusted = None;
-        let mut first_known = None;
+        let mut known = Vec::new();
         for entry in self.matching(lookup_name) {
             match entry.marker {
                 Marker::Revoked if entry.key == *key => {
                     return Verdict::Revoked(entry.location.clone())
                 }
                 Marker::None => {
-                    first_known.get_or_insert(entry);
+                    known.push(entry.location.clone());
                     if entry.key == *key {
                         trusted.get_or_insert(entry);
                     }
@@ -427,10 +427,10 @@ impl KnownHosts {
         // any plain line for the host makes a different key Changed, so a
         // man in the middle cannot get a new key type pinned by offering
         // only that type.
-        match (trusted, first_known) {
-            (Some(entry), _) => Verdict::Trusted(entry.location.clone()),
-            (None, Some(entry)) => Verdict::Changed(entry.location.clone()),
-            (None, None) => Verdict::Unknown,
+        match trusted {
+            Some(entry) => Verdict::Trusted(entry.location.clone()),
+            None if !known.is_empty() => Verdict::Changed(known),
+            None => Verdict::Unknown,
         }
     }
 

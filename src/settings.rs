@@ -3,12 +3,14 @@
 //! the inventory, then built-in defaults.
 
 use std::io::IsTerminal;
+use std::time::Duration;
 
-use crate::cli::{ColorChoice, GlobalArgs, RunArgs};
+use crate::cli::{ColorChoice, GlobalArgs, RolloutArgs, RunArgs};
 use crate::error::SetupError;
 use crate::exec::ExecOptions;
-use crate::report::ReportOptions;
 use crate::hosts::InventoryDefaults;
+use crate::plan::{Schedule, Share};
+use crate::report::{OutputMode, ReportOptions};
 
 /// How many hosts are worked on at once when nothing says otherwise.
 pub const DEFAULT_PARALLEL: usize = 64;
@@ -18,6 +20,11 @@ pub const DEFAULT_PARALLEL: usize = 64;
 pub struct RunSettings {
     pub exec: ExecOptions,
     pub report: ReportOptions,
+    /// Hosts worked on at once.
+    pub parallel: usize,
+    pub schedule: Schedule,
+    /// Limit on each command, once the host is logged in.
+    pub command_timeout: Option<Duration>,
     pub read_stdin: bool,
 }
 
@@ -27,28 +34,47 @@ impl RunSettings {
         args: &RunArgs,
         defaults: &InventoryDefaults,
         home: std::path::PathBuf,
-    ) -> RunSettings {
-        let json = args.json;
-        RunSettings {
+    ) -> Result<RunSettings, SetupError> {
+        let mode = if args.json {
+            OutputMode::Json
+        } else {
+            OutputMode::Lines
+        };
+        Ok(RunSettings {
             exec: ExecOptions {
-                parallel: args
-                    .parallel
-                    .map(|n| n as usize)
-                    .or(defaults.parallel.map(usize::from))
-                    .unwrap_or(DEFAULT_PARALLEL),
                 connect_timeout: args.connect_timeout.or(defaults.connect_timeout),
-                command_timeout: args.timeout.or(defaults.timeout),
                 insecure_ignore_host_keys: global.insecure_ignore_host_keys,
                 home,
             },
             report: ReportOptions {
-                json,
-                color: !json && use_color(global.color),
-                progress: !json && std::io::stderr().is_terminal(),
+                mode,
+                color: mode == OutputMode::Lines && use_color(global.color),
+                progress: std::io::stderr().is_terminal(),
             },
+            parallel: args
+                .parallel
+                .map(|n| n as usize)
+                .or(defaults.parallel.map(usize::from))
+                .unwrap_or(DEFAULT_PARALLEL),
+            schedule: schedule(&args.rollout)?,
+            command_timeout: args.timeout.or(defaults.timeout),
             read_stdin: args.stdin,
-        }
+        })
     }
+}
+
+/// The stages the rollout flags ask for.
+fn schedule(args: &RolloutArgs) -> Result<Schedule, SetupError> {
+    if let Some(batch @ (Share::Hosts(0) | Share::Percent(0))) = args.batch {
+        return Err(SetupError::Usage(format!(
+            "--batch {batch}: a batch needs at least one host"
+        )));
+    }
+    Ok(Schedule {
+        canary: args.canary,
+        batch: args.batch,
+        max_failures: args.max_failures,
+    })
 }
 
 /// Color only for a terminal, and never when NO_COLOR is set (no-color.org).

@@ -2,8 +2,9 @@
 //!
 //! russh asks [`HostKeyCheck::check_server_key`] once the server has proved
 //! it holds the key. The answer comes from our own strict known_hosts
-//! checker; when the key is refused, the reason is left in a slot the
-//! connecting task reads to turn the failed handshake into a precise outcome.
+//! checker. What the handler sees (the key, the server's version string,
+//! and the cause when the key is refused) is left in a shared [`Greeting`]
+//! that the connecting task reads once the handshake is over.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -11,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use russh::keys::ssh_key::{HashAlg, PublicKey};
 use russh::keys::PublicKeyOrCertificate;
 
-use crate::event::{Outcome, Status};
+use crate::cause::Cause;
 use crate::known_hosts::{self, HostId, KnownHosts, Verdict};
 
 /// What to do with a key known_hosts doesn't know, from StrictHostKeyChecking.
@@ -26,19 +27,23 @@ pub enum UnknownKeyPolicy {
     AcceptAnything,
 }
 
-/// Serialises appends to known_hosts files: many hosts may learn their key
-/// at once, and each append rewrites the file (temp file + rename).
+/// What the server showed during the handshake.
 #[derive(Debug, Default)]
-pub struct LearnLock(Mutex<()>);
+pub struct Greeting {
+    /// The key it proved it holds (for a certificate: the certified key).
+    pub host_key: Option<PublicKey>,
+    /// Its version string, `SSH-2.0-…`.
+    pub server_version: Option<String>,
+    /// Why the key was refused, if it was.
+    pub refusal: Option<Cause>,
+}
 
 /// The russh client handler: verifies the host key, nothing else.
 pub struct HostKeyCheck {
     pub known: Arc<KnownHosts>,
     pub host: HostId,
     pub policy: UnknownKeyPolicy,
-    pub learn_lock: Arc<LearnLock>,
-    /// Why the key was refused, for the outcome.
-    pub refusal: Arc<Mutex<Option<Outcome>>>,
+    pub greeting: Arc<Mutex<Greeting>>,
 }
 
 impl HostKeyCheck {
@@ -54,48 +59,52 @@ impl HostKeyCheck {
         }
     }
 
-    fn refuse(&self, outcome: Outcome) -> bool {
-        *self
-            .refusal
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner()) = Some(outcome);
+    fn greeting(&self) -> std::sync::MutexGuard<'_, Greeting> {
+        // A std Mutex: it is never held across an `.await`.
+        self.greeting.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn refuse(&self, cause: Cause) -> bool {
+        self.greeting().refusal = Some(cause);
         false
     }
 
     /// Decides on a presented key; true means go on with the handshake.
-    fn decide(&self, key: &PublicKeyOrCertificate) -> bool {
+    async fn decide(&self, key: &PublicKeyOrCertificate) -> bool {
         let (verdict, public) = self.verdict(key);
+        self.greeting().host_key = Some(public.clone());
         let fingerprint = describe(&public);
         let name = self.host.lookup_name();
         match verdict {
             Verdict::Trusted(_) => true,
             _ if self.policy == UnknownKeyPolicy::AcceptAnything => true,
-            Verdict::Revoked(at) => self.refuse(Outcome::failure(
-                Status::HostKeyChanged,
-                format!("host key {fingerprint} is marked @revoked in {at}; never accepted"),
-            )),
-            Verdict::Changed(at) => self.refuse(Outcome::failure(
-                Status::HostKeyChanged,
-                format!("host key for {name} changed: now {fingerprint}, known_hosts has another key ({at})"),
-            )),
+            Verdict::Revoked(at) => self.refuse(Cause::HostKeyRevoked { fingerprint, at }),
+            Verdict::Changed(known_at) => self.refuse(Cause::HostKeyChanged {
+                name,
+                fingerprint,
+                known_at,
+            }),
             Verdict::Unknown => match &self.policy {
                 // A host vouched for by an @cert-authority line must present
                 // a valid certificate; pinning its plain key would downgrade it.
-                UnknownKeyPolicy::Learn(_) if self.known.knows(&self.host) => self.refuse(Outcome::failure(
-                    Status::HostKeyChanged,
-                    format!("{name} is covered by @cert-authority but presented {fingerprint} without a valid certificate"),
-                )),
+                UnknownKeyPolicy::Learn(_) if self.known.knows(&self.host) => {
+                    self.refuse(Cause::CertificateRequired { name, fingerprint })
+                }
                 UnknownKeyPolicy::Learn(file) => {
-                    let _guard = self.learn_lock.0.lock().unwrap_or_else(|poison| poison.into_inner());
-                    match known_hosts::append(file, &self.host, &public) {
-                        Ok(()) => true,
-                        Err(e) => self.refuse(Outcome::failure(Status::Error, format!("could not learn host key: {e}"))),
+                    // The append locks, writes and fsyncs: keep it off the
+                    // async workers.
+                    let (file, host) = (file.clone(), self.host.clone());
+                    let learned = tokio::task::spawn_blocking(move || {
+                        known_hosts::append(&file, &host, &public)
+                    })
+                    .await;
+                    match learned {
+                        Ok(Ok(())) => true,
+                        Ok(Err(e)) => self.refuse(Cause::LearnFailed(e.to_string())),
+                        Err(e) => self.refuse(Cause::LearnFailed(e.to_string())),
                     }
                 }
-                _ => self.refuse(Outcome::failure(
-                    Status::HostKeyUnknown,
-                    format!("host key for {name} is not in known_hosts"),
-                )),
+                _ => self.refuse(Cause::HostKeyUnknown { name, fingerprint }),
             },
         }
     }
@@ -113,6 +122,20 @@ impl russh::client::Handler for HostKeyCheck {
         &mut self,
         key: &PublicKeyOrCertificate,
     ) -> Result<bool, Self::Error> {
-        Ok(self.decide(key))
+        Ok(self.decide(key).await)
+    }
+
+    async fn kex_done(
+        &mut self,
+        _shared_secret: Option<&[u8]>,
+        _names: &russh::Names,
+        session: &mut russh::client::Session,
+    ) -> Result<(), Self::Error> {
+        let mut greeting = self.greeting();
+        if greeting.server_version.is_none() {
+            greeting.server_version =
+                Some(String::from_utf8_lossy(session.remote_sshid()).into_owned());
+        }
+        Ok(())
     }
 }

@@ -256,3 +256,28 @@ fn ask_passphrase(prompt: &str) -> Result<Zeroizing<String>, String> {
         .map(Zeroizing::new)
         .map_err(|e| format!("could not read the passphrase: {e}"))
 }
+
+/// The identities a host offers, in OpenSSH's order: its key files (signed
+/// by the agent when only the agent can), then, unless IdentitiesOnly, the
+/// agent's other keys.
+pub fn offered_identities(
+    files: Vec<Arc<KeyFile>>,
+    agent_keys: &[PublicKey],
+    identities_only: bool,
+) -> Vec<Arc<KeyFile>> {
+    let mut offered = files;
+    if !identities_only {
+        for key in agent_keys {
+            if !offered
+                .iter()
+                .any(|f| f.public.key_data() == key.key_data())
+            {
+                offered.push(Arc::new(KeyFile {
+                    public: key.clone(),
+                    private: None,
+                }));
+            }
+        }
+    }
+    offered
+}

@@ -1,42 +1,50 @@
-//! The executor: turns resolved targets into concurrent SSH sessions.
+//! The executor: runs a [`Plan`] on many hosts over SSH at once.
 //!
-//! [`prepare`] does everything that can fail before the first connection
-//! (reading known_hosts and key files, asking passphrases) and yields one
-//! [`HostPlan`] per target. [`run`] then connects to the hosts with at most
-//! `parallel` at a time, one tokio task per host, and reports everything as
-//! [`Event`]s. It never prints.
+//! [`prepare`] does everything that can fail locally before the first
+//! connection (reading known_hosts and key files, asking passphrases) and
+//! yields one [`ConnectSpec`] per target. [`execute`] then hands the hosts
+//! to the [dispatcher](dispatch), which starts them stage by stage; each
+//! host task reaches its host ([`connect`]) and drives its host plan,
+//! running each step on a channel of that one connection. It never prints:
+//! everything it learns becomes an [`Event`].
 
-mod command;
+mod auth;
+mod connect;
+pub mod dispatch;
+mod drive;
+mod handshake;
 mod hostkey;
 mod keys;
 mod lines;
-mod plan;
-mod session;
+mod prepare;
+pub mod signal;
+mod step;
 
-pub use command::Job;
-pub use plan::{load_known_hosts, prepare, HostPlan, Warnings};
+pub use lines::MAX_LINE;
+pub use prepare::{load_known_hosts, prepare, ConnectSpec, Warnings};
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use tokio::sync::{mpsc, Semaphore};
-use tokio::task::JoinSet;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::event::{Event, Outcome, Status};
+use crate::event::{Event, RunEnd};
+use crate::outcome::Outcome;
+use crate::plan::{Access, Plan, Schedule, Step, StepResult};
+use dispatch::Worker;
+use drive::{NoChannels, StepRunner};
+use handshake::Session;
 
 /// Used when neither `--connect-timeout` nor ConnectTimeout says otherwise.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Run-wide choices that are not per host.
+/// Run-wide choices about connecting that are not per host.
 #[derive(Debug, Clone)]
 pub struct ExecOptions {
-    pub parallel: usize,
     /// Overrides every host's ConnectTimeout.
     pub connect_timeout: Option<Duration>,
-    /// Limit on each command, once the host is logged in.
-    pub command_timeout: Option<Duration>,
     /// Accept any host key (and no key is learned). Off unless asked for.
     pub insecure_ignore_host_keys: bool,
     /// Where default keys are looked for (`~`).
@@ -51,112 +59,67 @@ pub struct Interrupts {
     pub kill: CancellationToken,
 }
 
-/// Runs `job` on every planned host, at most `opts.parallel` at once, and
-/// sends every event to `events`. Returns when every host is done, or at
-/// once after `interrupts.kill`.
-pub async fn run(
-    plans: Vec<HostPlan>,
-    job: Job,
-    opts: &ExecOptions,
+/// Runs `plan` on every prepared host, stage by stage as `schedule` says,
+/// at most `parallel` at once, and sends every event to `events`.
+pub async fn execute(
+    plan: Arc<dyn Plan>,
+    hosts: Vec<ConnectSpec>,
+    schedule: &Schedule,
+    parallel: usize,
     events: mpsc::Sender<Event>,
     interrupts: Interrupts,
-) {
-    let hosts: Arc<[Arc<str>]> = plans.iter().map(|p| p.alias.clone()).collect();
-    let _ = events.send(Event::RunStarted { hosts }).await;
-    let job = Arc::new(job);
-    let slots = Arc::new(Semaphore::new(opts.parallel.max(1)));
-    let mut tasks = JoinSet::new();
-    let mut plans = plans.into_iter();
-    // One task per host, spawned only once a slot is free, so a run over
-    // 10,000 hosts holds `parallel` tasks and sessions, not 10,000.
-    while let Some(plan) = plans.next() {
-        let permit = tokio::select! {
-            biased;
-            _ = interrupts.drain.cancelled() => {
-                skip(std::iter::once(plan).chain(plans.by_ref()), &events).await;
-                break;
-            }
-            permit = slots.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
+) -> RunEnd {
+    let worker = Arc::new(SshWorker { plan });
+    dispatch::dispatch(worker, hosts, schedule, parallel, events, interrupts).await
+}
+
+/// Works on a host over SSH: reach it, then drive its host plan over the
+/// one connection.
+struct SshWorker {
+    plan: Arc<dyn Plan>,
+}
+
+impl Worker for SshWorker {
+    type Host = ConnectSpec;
+
+    fn alias(&self, host: &ConnectSpec) -> Arc<str> {
+        host.alias.clone()
+    }
+
+    async fn work(self: Arc<Self>, spec: ConnectSpec, events: mpsc::Sender<Event>) -> Outcome {
+        let access = self.plan.access();
+        let mut host_plan = self.plan.host(&spec.alias);
+        let connection = match connect::open(&spec, access).await {
+            Ok(connection) => connection,
+            Err(cause) => return Outcome::failed(cause),
         };
-        let (job, events, kill, timeout) = (
-            job.clone(),
-            events.clone(),
-            interrupts.kill.clone(),
-            opts.command_timeout,
-        );
-        tasks.spawn(async move {
-            host(plan, &job, &events, &kill, timeout).await;
-            drop(permit);
-        });
-        while tasks.try_join_next().is_some() {}
-    }
-    while tasks.join_next().await.is_some() {}
-    let _ = events
-        .send(Event::RunFinished {
-            interrupted: interrupts.drain.is_cancelled(),
-        })
-        .await;
-}
-
-/// Reports hosts that were never started because of Ctrl-C.
-async fn skip(plans: impl Iterator<Item = HostPlan>, events: &mpsc::Sender<Event>) {
-    for plan in plans {
-        let outcome = Outcome::failure(Status::Skipped, "not started: interrupted");
-        let _ = events
-            .send(Event::HostFinished {
-                host: plan.alias,
-                outcome,
-                duration: Duration::ZERO,
-            })
-            .await;
+        let outcome = match access {
+            Access::Login => {
+                let mut channels = Channels {
+                    session: &connection.session,
+                    host: &spec.alias,
+                    events: &events,
+                };
+                drive::drive(host_plan.as_mut(), &connection.reached, &mut channels).await
+            }
+            Access::Handshake { .. } => {
+                drive::drive(host_plan.as_mut(), &connection.reached, &mut NoChannels).await
+            }
+        };
+        connection.close().await;
+        outcome
     }
 }
 
-/// One host, start to finish.
-async fn host(
-    plan: HostPlan,
-    job: &Job,
-    events: &mpsc::Sender<Event>,
-    kill: &CancellationToken,
-    timeout: Option<Duration>,
-) {
-    let started = Instant::now();
-    let _ = events
-        .send(Event::HostStarted {
-            host: plan.alias.clone(),
-        })
-        .await;
-    let outcome = tokio::select! {
-        biased;
-        _ = kill.cancelled() => Outcome::failure(Status::Error, "interrupted"),
-        outcome = connect_and_run(&plan, job, events, timeout) => outcome,
-    };
-    let _ = events
-        .send(Event::HostFinished {
-            host: plan.alias,
-            outcome,
-            duration: started.elapsed(),
-        })
-        .await;
+/// Runs each step on a new channel of a logged-in session.
+struct Channels<'a> {
+    session: &'a Session,
+    host: &'a Arc<str>,
+    events: &'a mpsc::Sender<Event>,
 }
 
-async fn connect_and_run(
-    plan: &HostPlan,
-    job: &Job,
-    events: &mpsc::Sender<Event>,
-    timeout: Option<Duration>,
-) -> Outcome {
-    if let Some(reason) = plan.unsupported {
-        return Outcome::failure(Status::Error, reason);
+impl StepRunner for Channels<'_> {
+    async fn run(&mut self, step: Step) -> StepResult {
+        step::run(self.session, step, self.host, self.events).await
     }
-    let connection = match session::open(plan).await {
-        Ok(connection) => connection,
-        Err(outcome) => return outcome,
-    };
-    let session = &connection.session;
-    let outcome = command::run(session, job, &plan.alias, events, timeout).await;
-    let _ = session
-        .disconnect(russh::Disconnect::ByApplication, "", "en")
-        .await;
-    outcome
 }

@@ -238,7 +238,7 @@ fn second_line_of_same_type_is_not_changed() {
 }
 
 #[test]
-fn different_key_is_changed_at_first_line_knowing_host() {
+fn different_key_is_changed_naming_every_line_knowing_host() {
     let fx = Fixture::new();
     let known_key = fx.key("known", "ed25519");
     let presented = fx.key("presented", "ed25519");
@@ -249,7 +249,7 @@ fn different_key_is_changed_at_first_line_knowing_host() {
     ));
     assert_eq!(
         known.check(&host("web1"), &presented.public),
-        Verdict::Changed(at(&path, 2))
+        Verdict::Changed(vec![at(&path, 2), at(&path, 3)])
     );
 }
 
@@ -262,7 +262,7 @@ fn key_of_another_type_is_changed() {
     let (path, known) = fx.load(&format!("web1 {}\n", ecdsa.text));
     assert_eq!(
         known.check(&host("web1"), &ed.public),
-        Verdict::Changed(at(&path, 1))
+        Verdict::Changed(vec![at(&path, 1)])
     );
 }
 
@@ -386,7 +386,7 @@ fn bracketed_entries_match_only_their_port() {
     );
     assert_eq!(
         known.check(&host_port("web1", 2222), &other.public),
-        Verdict::Changed(at(&path, 1))
+        Verdict::Changed(vec![at(&path, 1)])
     );
     assert_eq!(known.check(&host("web1"), &key.public), Verdict::Unknown);
     assert_eq!(
@@ -522,7 +522,7 @@ fn entries_hashed_by_ssh_keygen_are_found() {
     );
     assert_eq!(
         known.check(&host_port("web2", 2222), &ed.public),
-        Verdict::Changed(at(&path, 3))
+        Verdict::Changed(vec![at(&path, 3)])
     );
     assert_eq!(known.check(&host("web2"), &ecdsa.public), Verdict::Unknown);
     assert_eq!(known.check(&host("web3"), &ed.public), Verdict::Unknown);
@@ -753,7 +753,7 @@ fn invalid_certificate_falls_back_to_its_plain_key() {
     );
     assert_eq!(
         known.check_certificate(&host("web2"), &cert),
-        Verdict::Changed(at(&path, 3))
+        Verdict::Changed(vec![at(&path, 3)])
     );
 }
 

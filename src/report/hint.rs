@@ -1,8 +1,8 @@
-//! The advice printed under each kind of failure in the summary, kept in one
-//! place so the wording, and the spelling of fleet's own commands and flags,
-//! is easy to keep right.
+//! The advice printed under each kind of failure in the summary, chosen by
+//! the failure's [`Cause`] and kept in one place so the wording, and the
+//! spelling of fleet's own commands and flags, is easy to keep right.
 
-use crate::event::Status;
+use crate::cause::{Cause, SkipReason};
 
 /// Marks where [`hint`] texts want the folded list of the hosts concerned.
 pub(crate) const HOSTS: &str = "{hosts}";
@@ -14,10 +14,17 @@ const REFUSED: &str = "the host answered but nothing listens on that port: check
 const AUTH_FAILED: &str = "check that IdentityFile names the right key, that its public key is in \
     the remote user's ~/.ssh/authorized_keys (on a cloud instance: the key pair it was launched \
     with), that User is right, and that the key file is private (chmod 400 or 600)";
-const HOST_KEY_CHANGED: &str = "the host key differs from the one known_hosts records at the line \
+const HOST_KEY_CHANGED: &str =
+    "the host key differs from the one known_hosts records at the lines \
     shown: a reinstalled host, or someone in the middle. Verify the new fingerprint out of band, \
-    then delete that line (or `ssh-keygen -R HOST -f FILE`) and run {hosts} again with \
+    then delete those lines (or `ssh-keygen -R HOST -f FILE`) and run {hosts} again with \
     `-o StrictHostKeyChecking=accept-new`";
+const CERTIFICATE_REQUIRED: &str = "known_hosts trusts a certificate authority for these hosts, \
+    so they must present a host certificate it signed, valid now and naming them: check the \
+    host's HostCertificate and its validity period; its plain key is not trusted instead";
+const HOST_KEY_REVOKED: &str = "this key was deliberately marked @revoked at the line shown and \
+    must not be trusted again: find out why it was revoked before reaching these hosts, and do \
+    not delete that line or accept the key anew";
 const HOST_KEY_UNKNOWN: &str = "known_hosts has no key for these hosts: verify their fingerprints \
     out of band, then add them to known_hosts or run again with \
     `-o StrictHostKeyChecking=accept-new`";
@@ -26,20 +33,74 @@ const TIMEOUT: &str = "the command ran longer than --timeout allows: raise it, o
 const FAILED: &str = "the command ran but exited non-zero or was killed; to retry just these \
     hosts: fleet run '{hosts}' …";
 const SKIPPED: &str = "not started because the run was interrupted";
+const OVER_BUDGET: &str = "not started because earlier stages failed on more hosts than \
+    --max-failures allows: look at those first, then run '{hosts}' again";
+const INTERRUPTED: &str = "abandoned by the second Ctrl-C: the command may still be running on \
+    these hosts";
 
-/// The advice for hosts that ended with `status` because of `cause`, if
-/// there is any worth giving; [`HOSTS`] in it stands for those hosts.
-pub(crate) fn hint(status: Status, cause: &str) -> Option<&'static str> {
-    let text = match status {
-        Status::Ok | Status::Error => return None,
-        Status::Unreachable if cause.contains("refused") => REFUSED,
-        Status::Unreachable => UNREACHABLE,
-        Status::AuthFailed => AUTH_FAILED,
-        Status::HostKeyChanged => HOST_KEY_CHANGED,
-        Status::HostKeyUnknown => HOST_KEY_UNKNOWN,
-        Status::Timeout => TIMEOUT,
-        Status::Failed => FAILED,
-        Status::Skipped => SKIPPED,
+/// The advice for hosts that failed because of `cause`, if there is any
+/// worth giving; [`HOSTS`] in it stands for those hosts.
+pub(crate) fn hint(cause: &Cause) -> Option<&'static str> {
+    use Cause::*;
+    let text = match cause.root() {
+        Refused => REFUSED,
+        ConnectTimedOut
+        | Dns { .. }
+        | NoRoute
+        | NetworkUnreachable
+        | Reset
+        | Network(_)
+        | ClosedInHandshake
+        | Tunnel { .. } => UNREACHABLE,
+        HostKeyUnknown { .. } => HOST_KEY_UNKNOWN,
+        HostKeyChanged { .. } => HOST_KEY_CHANGED,
+        CertificateRequired { .. } => CERTIFICATE_REQUIRED,
+        HostKeyRevoked { .. } => HOST_KEY_REVOKED,
+        AuthDenied { .. } => AUTH_FAILED,
+        Timeout(_) => TIMEOUT,
+        Exited(_) | Killed(_) => FAILED,
+        Skipped(SkipReason::Interrupted) => SKIPPED,
+        Skipped(SkipReason::FailureBudget) => OVER_BUDGET,
+        Interrupted => INTERRUPTED,
+        LearnFailed(_)
+        | NoCommonAlgorithm(_)
+        | Protocol(_)
+        | Unsupported(_)
+        | NoExitStatus
+        | ChannelRefused(_)
+        | ExecRefused
+        | ExecFailed(_)
+        | PlanError(_)
+        | Panicked(_)
+        | Jump { .. } => return None,
     };
     Some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_revoked_key_is_never_advised_to_be_accepted() {
+        let revoked = Cause::HostKeyRevoked {
+            fingerprint: "ssh-ed25519 SHA256:x".into(),
+            at: crate::known_hosts::Location {
+                file: "kh".into(),
+                line: 1,
+            },
+        };
+        let text = hint(&revoked).expect("a hint");
+        assert!(!text.contains("accept-new"), "{text}");
+        assert!(text.contains("must not be trusted again"), "{text}");
+    }
+
+    #[test]
+    fn jump_failures_get_the_hint_of_their_cause() {
+        let jump = Cause::Jump {
+            host: "bastion".into(),
+            cause: Box::new(Cause::Refused),
+        };
+        assert_eq!(hint(&jump), Some(REFUSED));
+    }
 }

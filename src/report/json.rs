@@ -4,21 +4,23 @@
 //! ```text
 //! {"type":"line","host":"web-01","stream":"stdout","text":" 10:02:11 up 41 days"}
 //! {"type":"result","host":"web-01","status":"ok","exit_code":0,"signal":null,"error":null,"duration_ms":312}
-//! {"type":"summary","hosts":1,"ok":1,"failed":0,…,"interrupted":false,"exit_code":0,"duration_ms":340}
+//! {"type":"summary","hosts":1,"statuses":{"ok":1,"failed":0,…},"interrupted":false,"exit_code":0,"duration_ms":340}
 //! ```
 //!
-//! Text is written as received: JSON escaping already turns control
-//! characters into `\u001b` and friends, and a script may want the bytes.
+//! Text is written as received, decoded as UTF-8 with invalid bytes
+//! replaced: JSON escaping already turns control characters into `\u001b`
+//! and friends, and a script may want them.
 
 use std::io;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 
-use crate::event::{Event, Status, Stream};
-use crate::report::tally::Tally;
-use crate::report::terminal::Terminal;
-use crate::report::{Printer, RunClock};
+use crate::event::{Event, Notice, RunEnd, Stage, Stats, Stream};
+use crate::outcome::Status;
+use crate::report::lines::lines;
+use crate::report::{Output, Terminal};
 
 /// One line of output; `type` says which.
 #[derive(Serialize)]
@@ -34,90 +36,147 @@ enum Record<'a> {
         status: &'static str,
         exit_code: Option<u32>,
         signal: Option<&'a str>,
-        error: Option<&'a str>,
+        error: Option<String>,
         duration_ms: u64,
     },
-    Summary(SummaryRecord),
+    Stage {
+        number: usize,
+        of: usize,
+        canary: bool,
+        hosts: usize,
+    },
+    Notice {
+        notice: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        failures: Option<usize>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        allowed: Option<usize>,
+    },
+    Summary {
+        hosts: usize,
+        statuses: Counts,
+        interrupted: bool,
+        exit_code: i32,
+        duration_ms: u64,
+    },
 }
 
-/// The last line: a count per status, named as in `result` lines.
-#[derive(Serialize)]
-struct SummaryRecord {
-    hosts: usize,
-    ok: usize,
-    failed: usize,
-    timeout: usize,
-    unreachable: usize,
-    host_key_unknown: usize,
-    host_key_changed: usize,
-    auth_failed: usize,
-    error: usize,
-    skipped: usize,
-    interrupted: bool,
-    exit_code: i32,
-    duration_ms: u64,
-}
+/// Every status with its count, in the documented order.
+struct Counts(Stats);
 
-impl SummaryRecord {
-    fn new(tally: &Tally, elapsed: Duration) -> SummaryRecord {
-        SummaryRecord {
-            hosts: tally.hosts(),
-            ok: tally.count(Status::Ok),
-            failed: tally.count(Status::Failed),
-            timeout: tally.count(Status::Timeout),
-            unreachable: tally.count(Status::Unreachable),
-            host_key_unknown: tally.count(Status::HostKeyUnknown),
-            host_key_changed: tally.count(Status::HostKeyChanged),
-            auth_failed: tally.count(Status::AuthFailed),
-            error: tally.count(Status::Error),
-            skipped: tally.count(Status::Skipped),
-            interrupted: tally.interrupted(),
-            exit_code: tally.exit_code(),
-            duration_ms: millis(elapsed),
+impl Serialize for Counts {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(Status::ALL.len()))?;
+        for status in Status::ALL {
+            map.serialize_entry(status.as_str(), &self.0.count(status))?;
         }
+        map.end()
     }
 }
 
-/// Writes every line, every host result and the summary as JSON Lines.
-#[derive(Default)]
-pub(crate) struct JsonPrinter {
-    tally: Tally,
-}
+/// Writes every line, every host result, stages, notices and the summary
+/// as JSON Lines.
+pub(crate) struct JsonPrinter;
 
-impl Printer for JsonPrinter {
-    fn print(&mut self, event: &Event, clock: &RunClock, term: &mut Terminal) -> io::Result<()> {
-        self.tally.record(event);
-        let record = match event {
-            Event::Line { host, stream, text } => Record::Line {
+impl Output for JsonPrinter {
+    fn event(&mut self, event: &Event, term: &mut Terminal) -> io::Result<()> {
+        match event {
+            Event::Output {
                 host,
-                stream: match stream {
+                stream,
+                data,
+                tail,
+            } => {
+                let stream = match stream {
                     Stream::Stdout => "stdout",
                     Stream::Stderr => "stderr",
-                },
-                text,
-            },
+                };
+                for line in lines(data, *tail) {
+                    let text = String::from_utf8_lossy(line);
+                    write(
+                        term,
+                        &Record::Line {
+                            host,
+                            stream,
+                            text: &text,
+                        },
+                    )?;
+                }
+                Ok(())
+            }
             Event::HostFinished {
                 host,
                 outcome,
                 duration,
-            } => Record::Result {
-                host,
-                status: outcome.status.as_str(),
-                exit_code: outcome.exit_code,
-                signal: outcome.signal.as_deref(),
-                error: outcome.error.as_deref(),
-                duration_ms: millis(*duration),
-            },
-            Event::RunFinished { .. } => {
-                Record::Summary(SummaryRecord::new(&self.tally, clock.elapsed()))
+                ..
+            } => write(
+                term,
+                &Record::Result {
+                    host,
+                    status: outcome.status().as_str(),
+                    exit_code: outcome.exit_code(),
+                    signal: outcome.signal(),
+                    error: outcome.cause().map(ToString::to_string),
+                    duration_ms: millis(*duration),
+                },
+            ),
+            Event::StageStarted { stage } => {
+                let Stage {
+                    number,
+                    of,
+                    canary,
+                    hosts,
+                } = *stage;
+                write(
+                    term,
+                    &Record::Stage {
+                        number,
+                        of,
+                        canary,
+                        hosts,
+                    },
+                )
             }
-            Event::RunStarted { .. } | Event::HostStarted { .. } => return Ok(()),
-        };
-        let out = term.stdout();
-        serde_json::to_writer(&mut *out, &record)?;
-        out.push(b'\n');
-        Ok(())
+            Event::Notice(notice) => {
+                let (notice, failures, allowed) = match notice {
+                    Notice::Draining => ("draining", None, None),
+                    Notice::Aborting => ("aborting", None, None),
+                    Notice::BudgetExhausted { failures, allowed } => {
+                        ("budget_exhausted", Some(*failures), Some(*allowed))
+                    }
+                };
+                write(
+                    term,
+                    &Record::Notice {
+                        notice,
+                        failures,
+                        allowed,
+                    },
+                )
+            }
+            Event::RunStarted { .. } | Event::HostStarted { .. } | Event::RunFinished(_) => Ok(()),
+        }
     }
+
+    fn finish(&mut self, end: &RunEnd, term: &mut Terminal) -> io::Result<()> {
+        write(
+            term,
+            &Record::Summary {
+                hosts: end.stats.total,
+                statuses: Counts(end.stats),
+                interrupted: end.stats.interrupted,
+                exit_code: end.exit_code,
+                duration_ms: millis(end.elapsed),
+            },
+        )
+    }
+}
+
+fn write(term: &mut Terminal, record: &Record<'_>) -> io::Result<()> {
+    let out = term.stdout();
+    serde_json::to_writer(&mut *out, record)?;
+    out.push(b'\n');
+    Ok(())
 }
 
 fn millis(d: Duration) -> u64 {
@@ -128,14 +187,16 @@ fn millis(d: Duration) -> u64 {
 mod tests {
     use serde_json::{json, Value};
 
-    use crate::event::{Outcome, Status};
+    use crate::cause::{Cause, SkipReason};
+    use crate::outcome::Outcome;
     use crate::report::testing::{
-        ended, err, exited, finished, host_started, out, run, run_finished, started, PLAIN,
+        ended, err, exited, finished, host_started, interrupted, out, run, run_finished, started,
+        PLAIN,
     };
-    use crate::report::ReportOptions;
+    use crate::report::{OutputMode, ReportOptions};
 
     const JSON: ReportOptions = ReportOptions {
-        json: true,
+        mode: OutputMode::Json,
         color: true,
         progress: true,
     };
@@ -149,12 +210,6 @@ mod tests {
 
     #[test]
     fn every_event_kind_becomes_one_json_line() {
-        let killed = Outcome {
-            status: Status::Failed,
-            exit_code: None,
-            signal: Some("TERM".to_string()),
-            error: Some("killed by TERM".to_string()),
-        };
         let (stdout, stderr) = run(
             JSON,
             &[
@@ -163,9 +218,9 @@ mod tests {
                 out("web-01", "\x1b[31mred\x1b[0m\ttab"),
                 err("web-01", "warn"),
                 exited("web-01", 0),
-                finished("web-02", Status::Unreachable, Some("connection refused")),
-                ended("web-03", killed),
-                run_finished(false),
+                finished("web-02", Cause::Refused),
+                ended("web-03", Outcome::failed(Cause::Killed("TERM".into()))),
+                run_finished(),
             ],
         );
         let records = parse(&stdout);
@@ -181,11 +236,12 @@ mod tests {
                        "exit_code": null, "signal": null, "error": "connection refused",
                        "duration_ms": 250}),
                 json!({"type": "result", "host": "web-03", "status": "failed",
-                       "exit_code": null, "signal": "TERM", "error": "killed by TERM",
+                       "exit_code": null, "signal": "TERM", "error": "killed by signal TERM",
                        "duration_ms": 250}),
-                json!({"type": "summary", "hosts": 3, "ok": 1, "failed": 1, "timeout": 0,
-                       "unreachable": 1, "host_key_unknown": 0, "host_key_changed": 0,
-                       "auth_failed": 0, "error": 0, "skipped": 0, "interrupted": false,
+                json!({"type": "summary", "hosts": 3, "statuses": {"ok": 1, "failed": 1,
+                       "timeout": 0, "unreachable": 1, "host_key_unknown": 0,
+                       "host_key_changed": 0, "host_key_revoked": 0, "auth_failed": 0,
+                       "error": 0, "interrupted": 0, "skipped": 0}, "interrupted": false,
                        "exit_code": 2, "duration_ms": 4130}),
             ]
         );
@@ -195,6 +251,11 @@ mod tests {
             r#"{"type":"line","host":"web-01","stream":"stdout","text":"\u001b[31mred\u001b[0m\ttab"}"#
         ));
         assert!(!stdout.contains('\x1b'));
+        // Statuses come in the documented order.
+        assert!(
+            stdout.contains(r#""statuses":{"ok":1,"failed":1,"timeout":0,"#),
+            "{stdout}"
+        );
         // The human summary still goes to stderr.
         assert!(
             stderr.starts_with("3 hosts: 1 ok, 1 failed, 1 unreachable (4.1s)\n"),
@@ -209,13 +270,13 @@ mod tests {
             &[
                 started(&["a", "b"]),
                 exited("a", 0),
-                finished("b", Status::Skipped, None),
-                run_finished(true),
+                finished("b", Cause::Skipped(SkipReason::Interrupted)),
+                interrupted(),
             ],
         );
         let summary = parse(&stdout).pop().expect("a summary line");
         assert_eq!(summary["type"], "summary");
-        assert_eq!(summary["skipped"], 1);
+        assert_eq!(summary["statuses"]["skipped"], 1);
         assert_eq!(summary["interrupted"], true);
         assert_eq!(summary["exit_code"], 130);
     }

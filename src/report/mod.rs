@@ -1,72 +1,88 @@
 //! Everything the user sees of a run.
 //!
-//! The executor sends [`Event`]s to one loop, which hands each to
-//! [`Reporter::report`]; reporters therefore need no locks. [`build`] picks
-//! the output for the [`ReportOptions`] the caller decided on:
+//! One loop hands every [`Event`] to the [`Reporters`], which pass it to
+//! each [`Output`] in turn, so outputs need no locks. [`build`] picks the
+//! outputs for the [`ReportOptions`] the caller decided on:
 //!
-//! * human (default): remote lines prefixed with their host as they arrive
-//!   (`stream`), a progress bar on a terminal (`progress`), and a summary
-//!   with hints on stderr at the end (`summary`);
-//! * `--json`: JSON Lines on stdout (`json`), with the human summary still
-//!   on stderr.
+//! * [`OutputMode::Lines`] (default): remote lines prefixed with their host
+//!   as they arrive (`stream`);
+//! * [`OutputMode::Json`]: JSON Lines on stdout (`json`);
 //!
-//! All of them write through one `Terminal`, which
-//! hides the progress bar while anything else is printed. [`Tally`] turns the
-//! same events into the documented [exit code](crate::error::exit).
+//! and, whatever the mode, notices such as Ctrl-C on stderr (`notices`), a
+//! progress bar on a terminal (`progress`), and the human summary with
+//! hints on stderr at the end (`summary`).
+//!
+//! Outputs write into one [`Terminal`], which hides the progress bar while
+//! anything else is printed and keeps going on stderr when stdout is gone.
 
 mod hint;
 mod json;
+mod lines;
 pub mod listing;
+mod notices;
 mod progress;
 pub mod sanitize;
 mod stream;
 mod summary;
-mod tally;
 mod terminal;
 #[cfg(test)]
 mod testing;
 
 use std::io::{self, Write};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use indicatif::ProgressDrawTarget;
 
-use crate::event::Event;
+use crate::event::{Event, RunEnd};
 use json::JsonPrinter;
+use notices::Notices;
 use progress::Progress;
 use stream::StreamPrinter;
 use summary::Summary;
-pub use tally::Tally;
-use terminal::Terminal;
+pub use terminal::Terminal;
 
-/// Something that shows a run to the user, one event at a time.
-pub trait Reporter {
-    /// Takes `event` in; what it prints may wait in a buffer until
-    /// [`Reporter::flush`].
-    fn report(&mut self, event: &Event) -> io::Result<()>;
+/// One way of showing a run, modelled on ripgrep's `Sink`: told when the
+/// run begins, given every event in between, and told when it ends, when
+/// it writes out what it has kept back. What it writes goes into the
+/// [`Terminal`]'s buffers, which the caller flushes.
+pub trait Output: Send {
+    /// The run begins with these hosts, in run order.
+    fn begin(&mut self, _hosts: &[Arc<str>], _term: &mut Terminal) -> io::Result<()> {
+        Ok(())
+    }
 
-    /// Writes out everything reported so far. The caller flushes after each
-    /// batch of events, so a busy run costs one write per batch, not one per
-    /// line. An error means the output is gone (a closed pipe gives
-    /// `BrokenPipe`, which the caller can treat as a quiet exit); the run
-    /// itself is unaffected.
-    fn flush(&mut self) -> io::Result<()>;
+    /// Anything that happens between the beginning and the end.
+    fn event(&mut self, event: &Event, term: &mut Terminal) -> io::Result<()>;
+
+    /// The run is over.
+    fn finish(&mut self, _end: &RunEnd, _term: &mut Terminal) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// How remote output is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputMode {
+    /// `host | line` as lines arrive.
+    Lines,
+    /// JSON Lines on stdout.
+    Json,
 }
 
 /// What to show. The caller decides from the flags, `NO_COLOR` and whether
-/// the streams are terminals, so reporters never look at the environment.
+/// the streams are terminals, so outputs never look at the environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReportOptions {
-    /// JSON Lines on stdout instead of prefixed lines.
-    pub json: bool,
+    pub mode: OutputMode,
     /// ANSI colors in human output.
     pub color: bool,
-    /// A progress bar on stderr (ignored with `json`).
+    /// A progress bar on stderr.
     pub progress: bool,
 }
 
-/// Builds the reporters for `opts`, writing to `stdout` and `stderr`. Output
-/// is buffered until [`Reporter::flush`], so the writers need no buffering
+/// Builds the outputs for `opts`, writing to `stdout` and `stderr`. Output
+/// is buffered until [`Reporters::flush`], so the writers need no buffering
 /// of their own.
 pub fn build(
     opts: &ReportOptions,
@@ -79,99 +95,79 @@ pub fn build(
         bar.enable_steady_tick(Duration::from_millis(120));
         bar
     });
-    Reporters::new(
-        opts,
-        Terminal::new(stdout, stderr, bar),
-        RunClock::Wall(None),
-    )
+    Reporters::new(opts, Terminal::new(stdout, stderr, bar))
 }
 
 /// A bar would share stderr with nothing useful in JSON mode, and JSON
 /// users are scripts.
 fn wants_bar(opts: &ReportOptions) -> bool {
-    opts.progress && !opts.json
+    opts.progress && opts.mode != OutputMode::Json
 }
 
-/// The reporters of one run, fed in turn from one [`Reporter::report`] call
-/// and flushed together.
+/// The outputs of one run, fed in turn and flushed together.
 pub struct Reporters {
     terminal: Terminal,
-    printers: Vec<Box<dyn Printer + Send>>,
-    clock: RunClock,
+    outputs: Vec<Box<dyn Output>>,
+    /// Outputs that failed are left out from then on; the others go on.
+    failed: Vec<bool>,
 }
 
 impl Reporters {
-    fn new(opts: &ReportOptions, terminal: Terminal, clock: RunClock) -> Reporters {
-        let mut printers: Vec<Box<dyn Printer + Send>> = Vec::new();
-        if opts.json {
-            printers.push(Box::new(JsonPrinter::default()));
-        } else {
-            printers.push(Box::new(StreamPrinter::new(opts.color)));
-        }
+    fn new(opts: &ReportOptions, terminal: Terminal) -> Reporters {
+        let mut outputs: Vec<Box<dyn Output>> = Vec::new();
+        outputs.push(match opts.mode {
+            OutputMode::Lines => Box::new(StreamPrinter::new(opts.color)),
+            OutputMode::Json => Box::new(JsonPrinter),
+        });
+        outputs.push(Box::new(Notices));
         if terminal.bar().is_some() {
-            printers.push(Box::new(Progress::default()));
+            outputs.push(Box::new(Progress));
         }
         // Last, so the bar is already gone when the summary is printed.
-        printers.push(Box::new(Summary::new(opts.color)));
+        outputs.push(Box::new(Summary::new(opts.color)));
+        let failed = vec![false; outputs.len()];
         Reporters {
             terminal,
-            printers,
-            clock,
-        }
-    }
-}
-
-impl Reporter for Reporters {
-    fn report(&mut self, event: &Event) -> io::Result<()> {
-        self.clock.observe(event);
-        for printer in &mut self.printers {
-            printer.print(event, &self.clock, &mut self.terminal)?;
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.terminal.flush()
-    }
-}
-
-/// One kind of output. Printers write into the shared [`Terminal`] rather
-/// than owning a stream, so the bar can be hidden around all of them.
-trait Printer {
-    fn print(&mut self, event: &Event, clock: &RunClock, term: &mut Terminal) -> io::Result<()>;
-}
-
-/// How long the run has taken, for the summaries. Tests fix it so their
-/// expected output can be written down.
-#[derive(Debug, Clone, Copy)]
-enum RunClock {
-    /// Measured from `RunStarted`, once seen.
-    Wall(Option<Instant>),
-    #[cfg(test)]
-    Fixed(Duration),
-}
-
-impl RunClock {
-    fn observe(&mut self, event: &Event) {
-        if let (RunClock::Wall(started), Event::RunStarted { .. }) = (self, event) {
-            *started = Some(Instant::now());
+            outputs,
+            failed,
         }
     }
 
-    fn elapsed(&self) -> Duration {
-        match self {
-            RunClock::Wall(started) => started.map_or(Duration::ZERO, |s| s.elapsed()),
-            #[cfg(test)]
-            RunClock::Fixed(elapsed) => *elapsed,
+    /// Hands `event` to every output that still works.
+    pub fn report(&mut self, event: &Event) {
+        for (output, failed) in self.outputs.iter_mut().zip(&mut self.failed) {
+            if *failed {
+                continue;
+            }
+            let result = match event {
+                Event::RunStarted { hosts } => output.begin(hosts, &mut self.terminal),
+                Event::RunFinished(end) => output.finish(end, &mut self.terminal),
+                other => output.event(other, &mut self.terminal),
+            };
+            if let Err(e) = result {
+                *failed = true;
+                let _ = writeln!(
+                    self.terminal.stderr(),
+                    "fleet: warning: an output failed and stops here: {e}"
+                );
+            }
         }
+    }
+
+    /// Writes out everything reported so far. The caller flushes after each
+    /// batch of events, so a busy run costs one write per batch, not one per
+    /// line. A closed stdout only ends what goes there.
+    pub fn flush(&mut self) {
+        self.terminal.flush();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Status;
-    use testing::{err, exited, finished, out, run, run_finished, started, Capture, PLAIN};
+    use testing::{
+        err, exited, feed, finished, out, run, run_finished, started, Capture, Counter, PLAIN,
+    };
 
     /// A stdout whose reader went away, as with `fleet run … | head -1`.
     struct ClosedPipe;
@@ -198,10 +194,12 @@ mod tests {
                 exited("web-2", 1),
                 finished(
                     "web-1",
-                    Status::HostKeyUnknown,
-                    Some("no key in known_hosts"),
+                    crate::cause::Cause::HostKeyUnknown {
+                        name: "10.0.0.1".into(),
+                        fingerprint: "ssh-ed25519 SHA256:abc".into(),
+                    },
                 ),
-                run_finished(false),
+                run_finished(),
             ],
         );
         assert_eq!(stdout, "web-10 | ready\n");
@@ -211,7 +209,7 @@ mod tests {
 web-2  ! df: /mnt: No such file or directory
 3 hosts: 1 ok, 1 failed, 1 host_key_unknown (4.1s)
 host_key_unknown:
-  no key in known_hosts: web-1
+  host key for 10.0.0.1 is not in known_hosts (ssh-ed25519 SHA256:abc): web-1
   hint: known_hosts has no key for these hosts: verify their fingerprints out of band, then \
 add them to known_hosts or run again with `-o StrictHostKeyChecking=accept-new`
 failed:
@@ -223,51 +221,33 @@ fleet run 'web-2' …
     }
 
     #[test]
-    fn closed_stdout_is_a_broken_pipe_error() {
+    fn a_closed_stdout_leaves_stderr_and_the_summary_working() {
         let stderr = Capture::default();
         let term = Terminal::new(Box::new(ClosedPipe), Box::new(stderr.clone()), None);
-        let mut reporters = Reporters::new(&PLAIN, term, RunClock::Fixed(Duration::ZERO));
-        reporters.report(&started(&["a"])).expect("buffered");
-        reporters.flush().expect("nothing written yet");
-        reporters.report(&out("a", "x")).expect("buffered");
-        let error = reporters.flush().expect_err("stdout is closed");
-        assert_eq!(error.kind(), io::ErrorKind::BrokenPipe);
-        // stderr still works, and the lost line is not retried.
-        reporters.report(&err("a", "y")).expect("buffered");
-        reporters.flush().expect("stderr is open");
-        assert_eq!(stderr.text(), "a ! y\n");
-    }
-
-    #[test]
-    fn stderr_is_written_even_when_stdout_fails() {
-        let stderr = Capture::default();
-        let mut term = Terminal::new(Box::new(ClosedPipe), Box::new(stderr.clone()), None);
-        term.stdout().extend_from_slice(b"lost\n");
-        term.stderr().extend_from_slice(b"kept\n");
-        assert!(term.flush().is_err());
-        assert_eq!(stderr.text(), "kept\n");
-        assert!(term.flush().is_ok(), "nothing left to write");
+        let mut reporters = Reporters::new(&PLAIN, term);
+        let events = [
+            started(&["a"]),
+            out("a", "x"),
+            err("a", "y"),
+            out("a", "z"),
+            exited("a", 0),
+            run_finished(),
+        ];
+        feed(&mut reporters, &mut Counter::default(), &events);
+        assert_eq!(stderr.text(), "a ! y\n1 host: 1 ok (4.1s)\n");
     }
 
     #[test]
     fn bar_only_for_human_output_when_asked() {
-        let bar = |json, progress| {
+        let bar = |mode, progress| {
             wants_bar(&ReportOptions {
-                json,
+                mode,
                 color: false,
                 progress,
             })
         };
-        assert!(bar(false, true));
-        assert!(!bar(false, false));
-        assert!(!bar(true, true));
-    }
-
-    #[test]
-    fn wall_clock_starts_at_run_started() {
-        let mut clock = RunClock::Wall(None);
-        assert_eq!(clock.elapsed(), Duration::ZERO);
-        clock.observe(&started(&[]));
-        assert!(matches!(clock, RunClock::Wall(Some(_))));
+        assert!(bar(OutputMode::Lines, true));
+        assert!(!bar(OutputMode::Lines, false));
+        assert!(!bar(OutputMode::Json, true));
     }
 }

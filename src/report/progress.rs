@@ -3,13 +3,12 @@
 //! anything else is printed.
 
 use std::io;
+use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressFinish, ProgressStyle};
 
-use crate::event::{Event, Status};
-use crate::report::tally::Tally;
-use crate::report::terminal::Terminal;
-use crate::report::{Printer, RunClock};
+use crate::event::{Event, RunEnd, Stats};
+use crate::report::{Output, Terminal};
 
 /// `⠙ 00:00:04 [=========>          ] 18/52 hosts  15 ok, 3 unreachable, 8 running`
 const TEMPLATE: &str = "{spinner} {elapsed_precise} [{bar:30}] {pos}/{len} hosts  {wide_msg}";
@@ -29,49 +28,41 @@ pub(crate) fn bar(target: ProgressDrawTarget) -> ProgressBar {
         .with_finish(ProgressFinish::AndClear)
 }
 
-/// Moves the bar along as hosts start and finish, and removes it when the
-/// run is over so the summary takes its place.
-#[derive(Default)]
-pub(crate) struct Progress {
-    tally: Tally,
-    running: usize,
-}
+/// Moves the bar along with the dispatcher's counts, and removes it when
+/// the run is over so the summary takes its place.
+pub(crate) struct Progress;
 
-impl Progress {
-    /// `15 ok, 3 unreachable, 8 running`.
-    fn message(&self) -> String {
-        let mut message = self.tally.breakdown();
-        if self.running > 0 {
-            let sep = if message.is_empty() { "" } else { ", " };
-            message.push_str(&format!("{sep}{} running", self.running));
-        }
-        message
+/// `15 ok, 3 unreachable, 8 running`.
+fn message(stats: &Stats) -> String {
+    let mut message = stats.breakdown();
+    if stats.running > 0 {
+        let sep = if message.is_empty() { "" } else { ", " };
+        message.push_str(&format!("{sep}{} running", stats.running));
     }
+    message
 }
 
-impl Printer for Progress {
-    fn print(&mut self, event: &Event, _: &RunClock, term: &mut Terminal) -> io::Result<()> {
-        if let Event::RunFinished { .. } = event {
-            term.clear_bar();
-            return Ok(());
+impl Output for Progress {
+    fn begin(&mut self, hosts: &[Arc<str>], term: &mut Terminal) -> io::Result<()> {
+        if let Some(bar) = term.bar() {
+            bar.set_length(hosts.len() as u64);
         }
-        let Some(bar) = term.bar() else {
+        Ok(())
+    }
+
+    fn event(&mut self, event: &Event, term: &mut Terminal) -> io::Result<()> {
+        let (Some(bar), Event::HostStarted { stats, .. } | Event::HostFinished { stats, .. }) =
+            (term.bar(), event)
+        else {
             return Ok(());
         };
-        match event {
-            Event::RunStarted { hosts } => bar.set_length(hosts.len() as u64),
-            Event::HostStarted { .. } => self.running += 1,
-            Event::HostFinished { outcome, .. } => {
-                // A skipped host never started, so it was never running.
-                if outcome.status != Status::Skipped {
-                    self.running = self.running.saturating_sub(1);
-                }
-                self.tally.record(event);
-                bar.inc(1);
-            }
-            Event::Line { .. } | Event::RunFinished { .. } => return Ok(()),
-        }
-        bar.set_message(self.message());
+        bar.set_position(stats.finished() as u64);
+        bar.set_message(message(stats));
+        Ok(())
+    }
+
+    fn finish(&mut self, _: &RunEnd, term: &mut Terminal) -> io::Result<()> {
+        term.clear_bar();
         Ok(())
     }
 }
@@ -83,10 +74,12 @@ mod tests {
     use indicatif::TermLike;
 
     use super::*;
+    use crate::cause::{Cause, SkipReason};
     use crate::report::testing::{
-        err, exited, finished, host_started, out, run_finished, started, Capture, PLAIN, RUN_TIME,
+        err, exited, feed, finished, host_started, out, run_finished, started, Capture, Counter,
+        PLAIN,
     };
-    use crate::report::{ReportOptions, Reporter, Reporters};
+    use crate::report::{ReportOptions, Reporters};
 
     /// A terminal that records what the bar does as `<clear>` and `<bar>`
     /// into the same capture as the printed text, so their order shows.
@@ -148,15 +141,7 @@ mod tests {
             progress: true,
             ..PLAIN
         };
-        let reporters = Reporters::new(&opts, term, RunClock::Fixed(RUN_TIME));
-        (reporters, screen)
-    }
-
-    fn feed(reporters: &mut Reporters, events: &[Event]) {
-        for event in events {
-            reporters.report(event).expect("captures never fail");
-            reporters.flush().expect("captures never fail");
-        }
+        (Reporters::new(&opts, term), screen)
     }
 
     #[test]
@@ -167,8 +152,10 @@ mod tests {
     #[test]
     fn bar_counts_finished_hosts_and_statuses() {
         let (mut reporters, _) = with_bar();
+        let mut counter = Counter::default();
         feed(
             &mut reporters,
+            &mut counter,
             &[
                 started(&["a", "b", "c", "d"]),
                 host_started("a"),
@@ -181,11 +168,12 @@ mod tests {
         assert_eq!(bar.message(), "3 running");
         feed(
             &mut reporters,
+            &mut counter,
             &[
                 exited("a", 0),
-                finished("b", Status::Unreachable, Some("no route to host")),
+                finished("b", Cause::NoRoute),
                 // Never started, so the running count must not drop.
-                finished("d", Status::Skipped, None),
+                finished("d", Cause::Skipped(SkipReason::Interrupted)),
             ],
         );
         assert_eq!(bar.position(), 3);
@@ -195,8 +183,10 @@ mod tests {
     #[test]
     fn bar_is_hidden_while_lines_print_and_gone_before_the_summary() {
         let (mut reporters, screen) = with_bar();
+        let mut counter = Counter::default();
         feed(
             &mut reporters,
+            &mut counter,
             &[
                 started(&["a", "b"]),
                 host_started("a"),
@@ -209,7 +199,8 @@ mod tests {
         assert!(shown.contains("<clear>a ! oops\n<bar>"), "{shown}");
         feed(
             &mut reporters,
-            &[exited("a", 0), exited("b", 0), run_finished(false)],
+            &mut counter,
+            &[exited("a", 0), exited("b", 0), run_finished()],
         );
         assert!(reporters.terminal.bar().is_none());
         let shown = screen.text();

@@ -28,6 +28,14 @@ pub fn sanitize(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// [`sanitize`] for raw remote bytes: invalid UTF-8 becomes U+FFFD first.
+pub fn sanitize_bytes(bytes: &[u8]) -> Cow<'_, str> {
+    match String::from_utf8_lossy(bytes) {
+        Cow::Borrowed(text) => sanitize(text),
+        Cow::Owned(text) => Cow::Owned(sanitize(&text).into_owned()),
+    }
+}
+
 /// C0 controls but tab, DEL, C1 controls (`char::is_control` is exactly
 /// these) and the bidi embeddings, overrides and isolates.
 fn is_dangerous(c: char) -> bool {

@@ -2,13 +2,14 @@
 //! its host, `web-01 | text` on stdout and `web-01 ! text` on stderr.
 
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use anstyle::{AnsiColor, Style};
 
 use crate::event::{Event, Stream};
-use crate::report::sanitize::sanitize;
-use crate::report::terminal::Terminal;
-use crate::report::{Printer, RunClock};
+use crate::report::lines::lines;
+use crate::report::sanitize::sanitize_bytes;
+use crate::report::{Output, Terminal};
 
 /// Aliases are padded to the widest one so the text lines up, but one very
 /// long alias should not push every line far right.
@@ -58,31 +59,36 @@ impl StreamPrinter {
     }
 }
 
-impl Printer for StreamPrinter {
-    fn print(&mut self, event: &Event, _: &RunClock, term: &mut Terminal) -> io::Result<()> {
-        match event {
-            Event::RunStarted { hosts } => {
-                let widest = hosts.iter().map(|h| h.chars().count()).max();
-                self.width = widest.unwrap_or(0).min(MAX_PAD);
-            }
-            Event::Line { host, stream, text } => {
-                // A CRLF line end from the remote would otherwise show as a
-                // trailing `\r` on every line; alone at the end it can't
-                // overwrite anything.
-                let text = sanitize(text.strip_suffix('\r').unwrap_or(text));
-                let pad = self.width.saturating_sub(host.chars().count());
-                let style = self.host_style(host);
-                let (out, sign, marker) = match stream {
-                    Stream::Stdout => (term.stdout(), '|', Style::new()),
-                    Stream::Stderr => (term.stderr(), '!', self.marker_style()),
-                };
-                writeln!(
-                    out,
-                    "{style}{host}{style:#}{:pad$} {marker}{sign}{marker:#} {text}",
-                    ""
-                )?;
-            }
-            _ => {}
+impl Output for StreamPrinter {
+    fn begin(&mut self, hosts: &[Arc<str>], _: &mut Terminal) -> io::Result<()> {
+        let widest = hosts.iter().map(|h| h.chars().count()).max();
+        self.width = widest.unwrap_or(0).min(MAX_PAD);
+        Ok(())
+    }
+
+    fn event(&mut self, event: &Event, term: &mut Terminal) -> io::Result<()> {
+        let Event::Output {
+            host,
+            stream,
+            data,
+            tail,
+        } = event
+        else {
+            return Ok(());
+        };
+        let pad = self.width.saturating_sub(host.chars().count());
+        let style = self.host_style(host);
+        let (out, sign, marker) = match stream {
+            Stream::Stdout => (term.stdout(), '|', Style::new()),
+            Stream::Stderr => (term.stderr(), '!', self.marker_style()),
+        };
+        for line in lines(data, *tail) {
+            writeln!(
+                out,
+                "{style}{host}{style:#}{:pad$} {marker}{sign}{marker:#} {}",
+                "",
+                sanitize_bytes(line)
+            )?;
         }
         Ok(())
     }
@@ -195,10 +201,6 @@ mod tests {
     fn hosts_get_stable_distinct_colors() {
         let hosts: Vec<String> = (1..=20).map(|i| format!("web-{i:02}")).collect();
         let colors: Vec<Style> = hosts.iter().map(|h| host_color(h)).collect();
-        assert_eq!(
-            colors,
-            hosts.iter().map(|h| host_color(h)).collect::<Vec<_>>()
-        );
         let mut distinct = colors.clone();
         distinct.sort_by_key(|s| s.get_fg_color().map(|c| format!("{c:?}")));
         distinct.dedup();

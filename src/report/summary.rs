@@ -22,69 +22,67 @@ use std::time::Duration;
 
 use anstyle::{AnsiColor, Style};
 
-use crate::event::{Event, Outcome, Status};
+use crate::event::{Event, RunEnd};
+use crate::hosts::nodeset;
+use crate::outcome::Status;
 use crate::report::hint::{hint, HOSTS};
 use crate::report::sanitize::sanitize;
-use crate::report::tally::Tally;
-use crate::report::terminal::Terminal;
-use crate::report::{Printer, RunClock};
-use crate::hosts::nodeset;
+use crate::report::{Output, Terminal};
 
 /// Hosts named in one group line; folding keeps numbered hosts short
 /// anyway, this bounds the line when names don't fold.
 const MAX_LISTED: usize = 100;
 
-/// Gathers how each host ended and prints the summary at `RunFinished`.
-/// Keeps only the hosts that did not succeed, grouped as they arrive.
+/// Gathers how each host ended and prints the summary at the end of the
+/// run. Keeps only the hosts that did not succeed, grouped as they arrive.
 pub(crate) struct Summary {
     color: bool,
-    tally: Tally,
-    /// (status, sanitized cause) → hosts in the order they finished.
-    groups: BTreeMap<GroupKey, Vec<Arc<str>>>,
+    /// (status, sanitized cause) → the group's hint and its hosts, in the
+    /// order they finished.
+    groups: BTreeMap<GroupKey, Group>,
 }
 
 /// Hosts are grouped on their status and what went wrong.
-type GroupKey = (Status, Option<String>);
+type GroupKey = (Status, String);
 
-/// One group line: its cause and its hosts.
-type Group<'a> = (&'a GroupKey, &'a Vec<Arc<str>>);
+/// The hosts of one group line, and the hint for their cause.
+struct Group {
+    hint: Option<&'static str>,
+    hosts: Vec<Arc<str>>,
+}
 
 impl Summary {
     pub(crate) fn new(color: bool) -> Summary {
         Summary {
             color,
-            tally: Tally::default(),
             groups: BTreeMap::new(),
         }
     }
 
-    fn write(&self, out: &mut Vec<u8>, elapsed: Duration) -> io::Result<()> {
-        let n = self.tally.hosts();
+    fn write(&self, out: &mut Vec<u8>, end: &RunEnd) -> io::Result<()> {
+        let n = end.stats.finished();
         write!(out, "{n} {}", if n == 1 { "host" } else { "hosts" })?;
-        let breakdown = self.tally.breakdown();
+        let breakdown = end.stats.breakdown();
         if !breakdown.is_empty() {
             write!(out, ": {breakdown}")?;
         }
-        let interrupted = if self.tally.interrupted() {
+        let interrupted = if end.stats.interrupted {
             "interrupted after "
         } else {
             ""
         };
-        writeln!(out, " ({interrupted}{})", format_duration(elapsed))?;
+        writeln!(out, " ({interrupted}{})", format_duration(end.elapsed))?;
 
-        let mut groups: Vec<Group<'_>> = self.groups.iter().collect();
-        groups.sort_by_key(|&(key, hosts)| (severity(key.0), Reverse(hosts.len()), &key.1));
+        let mut groups: Vec<(&GroupKey, &Group)> = self.groups.iter().collect();
+        groups.sort_by_key(|&(key, group)| (severity(key.0), Reverse(group.hosts.len()), &key.1));
         for block in groups.chunk_by(|(a, _), (b, _)| a.0 == b.0) {
             let Some(&((status, _), _)) = block.first() else {
                 continue;
             };
             let style = self.status_style(*status);
             writeln!(out, "{style}{}{style:#}:", status.as_str())?;
-            for ((_, cause), hosts) in block {
-                match cause {
-                    Some(cause) => writeln!(out, "  {cause}: {}", fold_listed(hosts))?,
-                    None => writeln!(out, "  {}", fold_listed(hosts))?,
-                }
+            for ((_, cause), group) in block {
+                writeln!(out, "  {cause}: {}", fold_listed(&group.hosts))?;
             }
             self.write_hints(out, block)?;
         }
@@ -92,19 +90,17 @@ impl Summary {
     }
 
     /// Each distinct hint of one status block once, after its groups.
-    fn write_hints(&self, out: &mut Vec<u8>, block: &[Group<'_>]) -> io::Result<()> {
+    fn write_hints(&self, out: &mut Vec<u8>, block: &[(&GroupKey, &Group)]) -> io::Result<()> {
         let mut hints: Vec<&str> = Vec::new();
-        for ((status, cause), _) in block {
-            if let Some(text) = hint(*status, cause.as_deref().unwrap_or_default()) {
-                if !hints.contains(&text) {
-                    hints.push(text);
-                }
+        for (_, group) in block {
+            if let Some(text) = group.hint.filter(|text| !hints.contains(text)) {
+                hints.push(text);
             }
         }
         let style = self.hint_style();
         for text in hints {
             let text = if text.contains(HOSTS) {
-                let all = block.iter().flat_map(|(_, hosts)| hosts.iter());
+                let all = block.iter().flat_map(|(_, group)| group.hosts.iter());
                 text.replace(HOSTS, &nodeset::fold(all.map(|h| &**h)))
             } else {
                 text.to_string()
@@ -131,28 +127,24 @@ impl Summary {
     }
 }
 
-impl Printer for Summary {
-    fn print(&mut self, event: &Event, clock: &RunClock, term: &mut Terminal) -> io::Result<()> {
-        self.tally.record(event);
-        match event {
-            Event::HostFinished { host, outcome, .. } if outcome.status != Status::Ok => {
-                let key = (outcome.status, cause(outcome));
-                self.groups.entry(key).or_default().push(host.clone());
+impl Output for Summary {
+    fn event(&mut self, event: &Event, _: &mut Terminal) -> io::Result<()> {
+        if let Event::HostFinished { host, outcome, .. } = event {
+            if let Some(cause) = outcome.cause() {
+                // The cause may carry remote text, such as a banner.
+                let key = (outcome.status(), sanitize(&cause.to_string()).into_owned());
+                let group = self.groups.entry(key).or_insert_with(|| Group {
+                    hint: hint(cause),
+                    hosts: Vec::new(),
+                });
+                group.hosts.push(host.clone());
             }
-            Event::RunFinished { .. } => self.write(term.stderr(), clock.elapsed())?,
-            _ => {}
         }
         Ok(())
     }
-}
 
-/// What the group line says went wrong, safe to print: the error may carry
-/// remote text such as a banner. None when the status says it all.
-fn cause(outcome: &Outcome) -> Option<String> {
-    match (&outcome.error, &outcome.signal) {
-        (Some(error), _) => Some(sanitize(error).into_owned()),
-        (None, Some(signal)) => Some(format!("killed by signal {}", sanitize(signal))),
-        (None, None) => None,
+    fn finish(&mut self, end: &RunEnd, term: &mut Terminal) -> io::Result<()> {
+        self.write(term.stderr(), end)
     }
 }
 
@@ -160,15 +152,17 @@ fn cause(outcome: &Outcome) -> Option<String> {
 /// reached matter more than commands that ran and failed.
 fn severity(status: Status) -> u8 {
     match status {
-        Status::HostKeyChanged => 0,
-        Status::HostKeyUnknown => 1,
-        Status::AuthFailed => 2,
-        Status::Unreachable => 3,
-        Status::Error => 4,
-        Status::Timeout => 5,
-        Status::Failed => 6,
-        Status::Skipped => 7,
-        Status::Ok => 8,
+        Status::HostKeyRevoked => 0,
+        Status::HostKeyChanged => 1,
+        Status::HostKeyUnknown => 2,
+        Status::AuthFailed => 3,
+        Status::Unreachable => 4,
+        Status::Error => 5,
+        Status::Timeout => 6,
+        Status::Failed => 7,
+        Status::Interrupted => 8,
+        Status::Skipped => 9,
+        Status::Ok => 10,
     }
 }
 
@@ -196,7 +190,12 @@ fn format_duration(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::testing::{ended, exited, finished, run, run_finished, started, PLAIN};
+    use crate::cause::{Cause, SkipReason};
+    use crate::known_hosts::Location;
+    use crate::outcome::Outcome;
+    use crate::report::testing::{
+        ended, exited, finished, interrupted, run, run_finished, started, PLAIN,
+    };
     use crate::report::ReportOptions;
 
     fn summary(events: &[Event]) -> String {
@@ -211,6 +210,14 @@ mod tests {
             "web-01", "web-02", "web-03", "web-04", "web-05", "web-06", "web-07", "web-08",
             "web-09", "db-01", "db-02", "app-01",
         ];
+        let changed = Cause::HostKeyChanged {
+            name: "db-02.example.com".into(),
+            fingerprint: "ssh-ed25519 SHA256:new".into(),
+            known_at: vec![Location {
+                file: "~/.ssh/known_hosts".into(),
+                line: 7,
+            }],
+        };
         let stderr = summary(&[
             started(&hosts),
             exited("web-01", 0),
@@ -219,30 +226,28 @@ mod tests {
             exited("web-03", 1),
             exited("web-07", 1),
             exited("web-09", 2),
-            finished("web-06", Status::Unreachable, Some("connection refused")),
-            finished("web-05", Status::Unreachable, Some("connection timed out")),
-            finished("web-04", Status::Unreachable, Some("connection timed out")),
+            finished("web-06", Cause::Refused),
+            finished("web-05", Cause::ConnectTimedOut),
+            finished("web-04", Cause::ConnectTimedOut),
             finished(
                 "db-01",
-                Status::AuthFailed,
-                Some("Permission denied (publickey)"),
+                Cause::AuthDenied {
+                    methods: vec!["publickey".into()],
+                },
             ),
-            finished(
-                "db-02",
-                Status::HostKeyChanged,
-                Some("host key differs from ~/.ssh/known_hosts:7"),
-            ),
-            finished("app-01", Status::Timeout, Some("no exit after 30s")),
-            run_finished(false),
+            finished("db-02", changed),
+            finished("app-01", Cause::Timeout(Duration::from_secs(30))),
+            run_finished(),
         ]);
         assert_eq!(
             stderr,
             "\
 12 hosts: 2 ok, 4 failed, 1 timeout, 3 unreachable, 1 host_key_changed, 1 auth_failed (4.1s)
 host_key_changed:
-  host key differs from ~/.ssh/known_hosts:7: db-02
-  hint: the host key differs from the one known_hosts records at the line shown: a reinstalled \
-host, or someone in the middle. Verify the new fingerprint out of band, then delete that line \
+  host key for db-02.example.com changed: now ssh-ed25519 SHA256:new, known_hosts has another \
+key (~/.ssh/known_hosts:7): db-02
+  hint: the host key differs from the one known_hosts records at the lines shown: a reinstalled \
+host, or someone in the middle. Verify the new fingerprint out of band, then delete those lines \
 (or `ssh-keygen -R HOST -f FILE`) and run db-02 again with `-o StrictHostKeyChecking=accept-new`
 auth_failed:
   Permission denied (publickey): db-01
@@ -257,7 +262,7 @@ through, and that the machine is running
   hint: the host answered but nothing listens on that port: check that sshd is running and \
 which Port it listens on
 timeout:
-  no exit after 30s: app-01
+  command still running after 30s: app-01
   hint: the command ran longer than --timeout allows: raise it, or check whether the command \
 waits for input
 failed:
@@ -270,22 +275,44 @@ fleet run 'web-[03,07-09]' …
     }
 
     #[test]
+    fn a_revoked_key_comes_first_with_its_own_hint() {
+        let revoked = Cause::HostKeyRevoked {
+            fingerprint: "ssh-ed25519 SHA256:old".into(),
+            at: Location {
+                file: "kh".into(),
+                line: 3,
+            },
+        };
+        let stderr = summary(&[
+            started(&["a", "b"]),
+            finished("a", Cause::Refused),
+            finished("b", revoked),
+            run_finished(),
+        ]);
+        assert!(
+            stderr.starts_with(
+                "2 hosts: 1 unreachable, 1 host_key_revoked (4.1s)\nhost_key_revoked:\n  \
+                 host key ssh-ed25519 SHA256:old is marked @revoked in kh:3: b\n  hint: this \
+                 key was deliberately marked @revoked"
+            ),
+            "{stderr}"
+        );
+    }
+
+    #[test]
     fn all_ok_is_one_line() {
         let stderr = summary(&[
             started(&["a1", "a2"]),
             exited("a1", 0),
             exited("a2", 0),
-            run_finished(false),
+            run_finished(),
         ]);
         assert_eq!(stderr, "2 hosts: 2 ok (4.1s)\n");
         assert_eq!(
-            summary(&[started(&["a1"]), exited("a1", 0), run_finished(false)]),
+            summary(&[started(&["a1"]), exited("a1", 0), run_finished()]),
             "1 host: 1 ok (4.1s)\n"
         );
-        assert_eq!(
-            summary(&[started(&[]), run_finished(false)]),
-            "0 hosts (4.1s)\n"
-        );
+        assert_eq!(summary(&[started(&[]), run_finished()]), "0 hosts (4.1s)\n");
     }
 
     #[test]
@@ -294,29 +321,51 @@ fleet run 'web-[03,07-09]' …
     }
 
     #[test]
-    fn interrupted_run_lists_skipped_hosts() {
+    fn interrupted_run_lists_skipped_and_abandoned_hosts() {
         let stderr = summary(&[
-            started(&["n1", "n2", "n3"]),
+            started(&["n1", "n2", "n3", "n4"]),
             exited("n1", 0),
-            finished("n2", Status::Skipped, None),
-            finished("n3", Status::Skipped, None),
-            run_finished(true),
+            finished("n4", Cause::Interrupted),
+            finished("n2", Cause::Skipped(SkipReason::Interrupted)),
+            finished("n3", Cause::Skipped(SkipReason::Interrupted)),
+            interrupted(),
         ]);
         assert_eq!(
             stderr,
-            "3 hosts: 1 ok, 2 skipped (interrupted after 4.1s)\n\
-             skipped:\n  n[2-3]\n  hint: not started because the run was interrupted\n"
+            "4 hosts: 1 ok, 1 interrupted, 2 skipped (interrupted after 4.1s)\n\
+             interrupted:\n  interrupted: n4\n  hint: abandoned by the second Ctrl-C: the \
+             command may still be running on these hosts\n\
+             skipped:\n  not started: interrupted: n[2-3]\n  \
+             hint: not started because the run was interrupted\n"
+        );
+    }
+
+    #[test]
+    fn hosts_over_the_failure_budget_say_so() {
+        let stderr = summary(&[
+            finished("a1", Cause::Exited(1)),
+            finished("a2", Cause::Skipped(SkipReason::FailureBudget)),
+            finished("a3", Cause::Skipped(SkipReason::FailureBudget)),
+            run_finished(),
+        ]);
+        assert!(
+            stderr.contains(
+                "skipped:\n  not started: the failure budget was used up: a[2-3]\n  hint: not \
+                 started because earlier stages failed on more hosts than --max-failures \
+                 allows: look at those first, then run 'a[2-3]' again\n"
+            ),
+            "{stderr}"
         );
     }
 
     #[test]
     fn remote_text_in_errors_is_sanitized() {
         let stderr = summary(&[
-            ended(
+            finished(
                 "h1",
-                Outcome::failure(Status::Error, "bad banner \x1b]0;owned\x07\x1b[2J"),
+                Cause::Protocol("bad banner \x1b]0;owned\x07\x1b[2J".into()),
             ),
-            run_finished(false),
+            run_finished(),
         ]);
         assert_eq!(
             stderr,
@@ -325,14 +374,9 @@ fleet run 'web-[03,07-09]' …
     }
 
     #[test]
-    fn signal_without_error_names_the_signal() {
-        let killed = Outcome {
-            status: Status::Failed,
-            exit_code: None,
-            signal: Some("KILL".to_string()),
-            error: None,
-        };
-        let stderr = summary(&[ended("h1", killed), run_finished(false)]);
+    fn a_signal_is_named() {
+        let killed = Outcome::failed(Cause::Killed("KILL".into()));
+        let stderr = summary(&[ended("h1", killed), run_finished()]);
         assert!(
             stderr.contains("\n  killed by signal KILL: h1\n"),
             "{stderr}"
@@ -342,11 +386,11 @@ fleet run 'web-[03,07-09]' …
     #[test]
     fn groups_of_one_status_put_the_biggest_first() {
         let stderr = summary(&[
-            finished("a1", Status::Unreachable, Some("b")),
-            finished("a2", Status::Unreachable, Some("a")),
-            finished("a3", Status::Unreachable, Some("c")),
-            finished("a4", Status::Unreachable, Some("c")),
-            run_finished(false),
+            finished("a1", Cause::Network("b".into())),
+            finished("a2", Cause::Network("a".into())),
+            finished("a3", Cause::Network("c".into())),
+            finished("a4", Cause::Network("c".into())),
+            run_finished(),
         ]);
         assert!(
             stderr.contains("  c: a[3-4]\n  a: a2\n  b: a1\n"),
@@ -381,7 +425,7 @@ fleet run 'web-[03,07-09]' …
             color: true,
             ..PLAIN
         };
-        let (_, stderr) = run(opts, &[exited("h1", 3), run_finished(false)]);
+        let (_, stderr) = run(opts, &[exited("h1", 3), run_finished()]);
         assert!(
             stderr.contains("\x1b[1m\x1b[31mfailed\x1b[0m:\n"),
             "{stderr:?}"

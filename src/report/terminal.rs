@@ -1,11 +1,15 @@
-//! The one place that writes to stdout and stderr, so the progress bar can be
-//! hidden while anything else is printed.
+//! The one place that writes to stdout and stderr, so the progress bar can
+//! be hidden while anything else is printed.
 //!
-//! Printers append to per-stream buffers; [`Terminal::flush`] then clears the
-//! bar, writes both buffers and redraws the bar, once per event. Writing
-//! straight to the streams instead would let a line land in the middle of the
-//! bar, and a buffered writer that spills on its own when full would do the
-//! same with long lines.
+//! Outputs append to per-stream buffers; [`Terminal::flush`] then clears the
+//! bar, writes both buffers and redraws the bar, once per batch of events.
+//! Writing straight to the streams instead would let a line land in the
+//! middle of the bar, and a buffered writer that spills on its own when
+//! full would do the same with long lines.
+//!
+//! A stream that fails (stdout closed by `| head -1` is the usual case) is
+//! given up quietly, and what is printed for it afterwards is dropped; the
+//! other stream goes on, so the summary still reaches stderr.
 
 use std::io::{self, Write};
 
@@ -16,20 +20,22 @@ use indicatif::ProgressBar;
 const KEPT_CAPACITY: usize = 64 * 1024;
 
 /// stdout and stderr plus the optional progress bar drawn on the terminal.
-pub(crate) struct Terminal {
+pub struct Terminal {
     stdout: Pending,
     stderr: Pending,
     bar: Option<ProgressBar>,
 }
 
-/// Bytes written by printers and not yet handed to the stream.
+/// Bytes written by outputs and not yet handed to the stream.
 struct Pending {
     buf: Vec<u8>,
     sink: Box<dyn Write + Send>,
+    /// Set once a write failed: the stream is gone for good.
+    closed: bool,
 }
 
 impl Terminal {
-    pub(crate) fn new(
+    pub fn new(
         stdout: Box<dyn Write + Send>,
         stderr: Box<dyn Write + Send>,
         bar: Option<ProgressBar>,
@@ -42,23 +48,23 @@ impl Terminal {
     }
 
     /// Where to write for local stdout; reaches it at the next flush.
-    pub(crate) fn stdout(&mut self) -> &mut Vec<u8> {
+    pub fn stdout(&mut self) -> &mut Vec<u8> {
         &mut self.stdout.buf
     }
 
     /// Where to write for local stderr; reaches it at the next flush.
-    pub(crate) fn stderr(&mut self) -> &mut Vec<u8> {
+    pub fn stderr(&mut self) -> &mut Vec<u8> {
         &mut self.stderr.buf
     }
 
     /// The progress bar, while there is one.
-    pub(crate) fn bar(&self) -> Option<&ProgressBar> {
+    pub fn bar(&self) -> Option<&ProgressBar> {
         self.bar.as_ref()
     }
 
     /// Erases the bar for good, so what follows (the summary) is printed
     /// where the bar was.
-    pub(crate) fn clear_bar(&mut self) {
+    pub fn clear_bar(&mut self) {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
@@ -66,12 +72,15 @@ impl Terminal {
 
     /// Writes out everything printed since the last flush, with the bar
     /// hidden meanwhile, and flushes both streams so output stays live.
-    pub(crate) fn flush(&mut self) -> io::Result<()> {
+    pub fn flush(&mut self) {
         if self.stdout.buf.is_empty() && self.stderr.buf.is_empty() {
-            return Ok(());
+            return;
         }
         let (stdout, stderr) = (&mut self.stdout, &mut self.stderr);
-        let mut write = || stdout.drain().and(stderr.drain());
+        let mut write = || {
+            stdout.drain();
+            stderr.drain();
+        };
         match &self.bar {
             Some(bar) => bar.suspend(write),
             None => write(),
@@ -84,21 +93,56 @@ impl Pending {
         Pending {
             buf: Vec::new(),
             sink,
+            closed: false,
         }
     }
 
     /// Hands the buffer to the stream. The buffer is emptied even on error,
     /// so a failed write is never repeated.
-    fn drain(&mut self) -> io::Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
+    fn drain(&mut self) {
+        if !self.closed && !self.buf.is_empty() {
+            let written: io::Result<()> = self
+                .sink
+                .write_all(&self.buf)
+                .and_then(|()| self.sink.flush());
+            // Whatever the error, there is nowhere left to report it: a
+            // closed stdout is a reader that has seen enough, and a
+            // failing stderr cannot carry its own complaint.
+            self.closed = written.is_err();
         }
-        let written = self
-            .sink
-            .write_all(&self.buf)
-            .and_then(|()| self.sink.flush());
         self.buf.clear();
         self.buf.shrink_to(KEPT_CAPACITY);
-        written
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testing::Capture;
+
+    struct Failing;
+
+    impl Write for Failing {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::ErrorKind::BrokenPipe.into())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn stderr_is_written_even_when_stdout_fails() {
+        let stderr = Capture::default();
+        let mut term = Terminal::new(Box::new(Failing), Box::new(stderr.clone()), None);
+        term.stdout().extend_from_slice(b"lost\n");
+        term.stderr().extend_from_slice(b"kept\n");
+        term.flush();
+        term.stdout().extend_from_slice(b"dropped\n");
+        term.stderr().extend_from_slice(b"still\n");
+        term.flush();
+        assert_eq!(stderr.text(), "kept\nstill\n");
+        assert!(term.stdout.closed && term.stdout.buf.is_empty());
     }
 }

@@ -116,7 +116,7 @@ fn first_interrupt_drains_and_second_abandons_running_hosts() {
     let abandoned = abandoned.finish();
     abandoned.assert_exit(130);
     for (host, result) in abandoned.results() {
-        assert_eq!(result["status"], "error", "{host}\n{abandoned}");
+        assert_eq!(result["status"], "interrupted", "{host}\n{abandoned}");
         assert_eq!(result["error"], "interrupted", "{host}\n{abandoned}");
     }
     assert_eq!(abandoned.results().len(), 2, "{abandoned}");

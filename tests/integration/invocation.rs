@@ -288,6 +288,14 @@ impl Invocation {
             _ => panic!("stdout does not end with a summary record\n{self}"),
         }
     }
+
+    /// How many hosts the `--json` summary counts with `status`.
+    pub fn count(&self, status: &str) -> u64 {
+        let summary = self.summary();
+        summary["statuses"][status]
+            .as_u64()
+            .unwrap_or_else(|| panic!("the summary has no status {status}\n{self}"))
+    }
 }
 
 impl fmt::Display for Invocation {

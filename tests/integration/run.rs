@@ -50,7 +50,7 @@ fn each_host_prints_its_own_output_under_its_own_name() {
     }
     let summary = json.summary();
     assert_eq!(summary["hosts"], 3, "{json}");
-    assert_eq!(summary["ok"], 3, "{json}");
+    assert_eq!(json.count("ok"), 3, "{json}");
     assert_eq!(summary["exit_code"], 0, "{json}");
     assert_eq!(summary["interrupted"], false, "{json}");
 }
@@ -85,7 +85,7 @@ fn failed_killed_and_timed_out_commands_are_reported_per_host() {
         })),
         "{json}"
     );
-    assert_eq!(json.summary()["failed"], 1, "{json}");
+    assert_eq!(json.count("failed"), 1, "{json}");
 
     // The remote shell kills itself: sshd reports the signal, not a status.
     let killed = invoke(lab.fleet().args(["run", "--json", "h01", "kill -TERM $$"]));
@@ -110,7 +110,7 @@ fn failed_killed_and_timed_out_commands_are_reported_per_host() {
         expected_statuses(&[("h01", "timeout"), ("h02", "timeout")]),
         "{slow}"
     );
-    assert_eq!(slow.summary()["timeout"], 2, "{slow}");
+    assert_eq!(slow.count("timeout"), 2, "{slow}");
 }
 
 #[test]

@@ -1,6 +1,8 @@
-//! Planning: everything that can fail locally, done once before the first
-//! connection. Each known_hosts file set and key file is read once and
-//! shared by every host (and jump host) that names it.
+//! Preparing connections: everything that can fail locally, done once
+//! before the first connection. Each known_hosts file set and key file is
+//! read once and shared by every host (and jump host) that names it. Work
+//! that only shakes hands ([`Access::Handshake`]) reads no key file and asks
+//! no passphrase, except for the jump hosts it must log in to.
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
@@ -10,16 +12,18 @@ use std::time::Duration;
 
 use russh::keys::ssh_key::{Algorithm, Certificate, HashAlg, PrivateKey, PublicKey};
 
-use super::hostkey::{LearnLock, UnknownKeyPolicy};
+use super::hostkey::UnknownKeyPolicy;
 use super::keys::{self, KeyFile};
-use super::{session, ExecOptions, DEFAULT_CONNECT_TIMEOUT};
+use super::{ExecOptions, DEFAULT_CONNECT_TIMEOUT};
 use crate::error::SetupError;
-use crate::known_hosts::{HostId, KnownHosts, KnownHostsError};
 use crate::hosts::ssh_config::StrictHostKeyChecking;
 use crate::hosts::Target;
+use crate::known_hosts::{HostId, KnownHosts, KnownHostsError};
+use crate::plan::Access;
 
-/// Everything needed to reach one host, decided before the run starts.
-pub struct HostPlan {
+/// Everything needed to reach one host and log in to it, decided before
+/// the run starts.
+pub struct ConnectSpec {
     pub alias: Arc<str>,
     pub hostname: String,
     pub port: u16,
@@ -27,7 +31,7 @@ pub struct HostPlan {
     pub host_id: HostId,
     pub known_hosts: Arc<KnownHosts>,
     pub unknown_key_policy: UnknownKeyPolicy,
-    pub learn_lock: Arc<LearnLock>,
+    /// Empty for a host that is only greeted ([`Access::Handshake`]).
     pub identities: Vec<Arc<KeyFile>>,
     /// Certificates for identities we hold the private key of, tried before
     /// the plain keys, as OpenSSH does.
@@ -36,26 +40,31 @@ pub struct HostPlan {
     pub connect_timeout: Duration,
     pub ssh_config: Arc<russh::client::Config>,
     /// The ProxyJump hosts to tunnel through, first hop first.
-    pub jumps: Vec<HostPlan>,
+    pub jumps: Vec<ConnectSpec>,
     /// Why this host can't be reached the way its config asks, if so: it
     /// is then reported as an error rather than reached some other way.
     pub unsupported: Option<&'static str>,
 }
 
-/// What [`prepare`] has to say besides the plans: settings it would not
+/// What [`prepare`] has to say besides the specs: settings it would not
 /// honour, for the user to see once.
 pub type Warnings = Vec<String>;
 
 /// Reads every known_hosts file and key file the targets need, once each,
-/// and builds their plans. Fails only on local problems: a malformed
-/// known_hosts, a missing or unprotected key, a passphrase that can't be had.
+/// and builds their connection specs. Fails only on local problems: a
+/// malformed known_hosts, a missing or unprotected key, a passphrase that
+/// can't be had.
 pub async fn prepare(
     targets: &[Target],
     opts: &ExecOptions,
-) -> Result<(Vec<HostPlan>, Warnings), SetupError> {
+    access: Access,
+) -> Result<(Vec<ConnectSpec>, Warnings), SetupError> {
+    let logs_in = access == Access::Login;
+    // Only the hosts fleet logs in to need credentials: every host of a
+    // login run, and the jump hosts of any run.
     let every_host: Vec<&Target> = targets
         .iter()
-        .flat_map(|t| t.jumps.iter().chain([t]))
+        .flat_map(|t| t.jumps.iter().chain(logs_in.then_some(t)))
         .collect();
     let mut agents: HashMap<PathBuf, Vec<PublicKey>> = HashMap::new();
     for target in &every_host {
@@ -82,24 +91,23 @@ pub async fn prepare(
             .flatten()
             .any(|held| held.key_data() == key.key_data())
     })?;
-    let mut planner = Planner {
+    let mut preparer = Preparer {
         opts,
         agents,
         key_files,
         certificates,
         known_hosts: KnownHostsCache::default(),
         configs: ConfigCache::default(),
-        learn_lock: Arc::new(LearnLock::default()),
         warnings: Warnings::new(),
     };
-    let plans = targets
+    let specs = targets
         .iter()
-        .map(|target| planner.plan(target))
+        .map(|target| preparer.spec(target, logs_in))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut warnings = planner.warnings;
+    let mut warnings = preparer.warnings;
     warnings.sort();
     warnings.dedup();
-    Ok((plans, warnings))
+    Ok((specs, warnings))
 }
 
 /// The known_hosts entries for each target, in order, each distinct set of
@@ -124,45 +132,50 @@ impl KnownHostsCache {
     }
 }
 
-/// The shared state of planning one run.
-struct Planner<'a> {
+/// The shared state of preparing one run.
+struct Preparer<'a> {
     opts: &'a ExecOptions,
     agents: HashMap<PathBuf, Vec<PublicKey>>,
     key_files: HashMap<PathBuf, Arc<KeyFile>>,
     certificates: HashMap<PathBuf, Arc<Certificate>>,
     known_hosts: KnownHostsCache,
     configs: ConfigCache,
-    learn_lock: Arc<LearnLock>,
     warnings: Warnings,
 }
 
-impl Planner<'_> {
-    fn plan(&mut self, target: &Target) -> Result<HostPlan, SetupError> {
+impl Preparer<'_> {
+    /// The spec for `target`, with credentials when fleet `logs_in` to it;
+    /// its jump hosts are always logged in to.
+    fn spec(&mut self, target: &Target, logs_in: bool) -> Result<ConnectSpec, SetupError> {
         let o = &target.options;
         let known = self.known_hosts.get(target)?;
         let host_id = target.host_id();
-        let agent = keys::agent_socket(o.identity_agent.as_deref());
+        let agent = keys::agent_socket(o.identity_agent.as_deref()).filter(|_| logs_in);
         let agent_keys = agent
             .as_ref()
             .and_then(|s| self.agents.get(s))
             .map(Vec::as_slice)
             .unwrap_or_default();
-        let paths = keys::identity_paths(&o.identity_files, &self.opts.home);
+        let paths = if logs_in {
+            keys::identity_paths(&o.identity_files, &self.opts.home)
+        } else {
+            Vec::new()
+        };
         let files: Vec<Arc<KeyFile>> = paths
             .iter()
             .filter_map(|p| self.key_files.get(p).cloned())
             .collect();
         let certificates = self.certificates_for(&files, &paths, &o.certificate_files);
-        let identities = session::offered_identities(files, agent_keys, o.identities_only);
+        let identities = keys::offered_identities(files, agent_keys, o.identities_only);
         let unsupported = o.proxy_command.then_some(
             "ProxyCommand is not supported: fleet does not run local commands to reach hosts",
         );
         let jumps = target
             .jumps
             .iter()
-            .map(|hop| self.plan(hop))
+            .map(|hop| self.spec(hop, true))
             .collect::<Result<_, _>>()?;
-        Ok(HostPlan {
+        Ok(ConnectSpec {
             alias: Arc::from(target.alias.as_str()),
             hostname: o.hostname.clone(),
             port: o.port,
@@ -176,7 +189,6 @@ impl Planner<'_> {
             unknown_key_policy: self.unknown_key_policy(target),
             host_id,
             known_hosts: known,
-            learn_lock: self.learn_lock.clone(),
             identities,
             certificates,
             agent,

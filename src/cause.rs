@@ -1,0 +1,278 @@
+//! Why a host did not succeed, as data.
+//!
+//! Every failure the executor can meet is one [`Cause`] variant. The one-line
+//! message comes from its `Display`, the [`Status`] from [`Cause::status`],
+//! and the summary picks its hints by matching on the variant, never by
+//! searching the message.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::known_hosts::Location;
+use crate::outcome::Status;
+
+/// What went wrong on one host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cause {
+    // Reaching the host.
+    /// Nothing listens on the port.
+    Refused,
+    /// No answer within ConnectTimeout (TCP, or a login that never ends).
+    ConnectTimedOut,
+    /// The name does not resolve.
+    Dns {
+        host: String,
+    },
+    NoRoute,
+    NetworkUnreachable,
+    Reset,
+    /// Another socket error, in the system's words.
+    Network(String),
+    /// The server hung up before the handshake was over.
+    ClosedInHandshake,
+    /// A jump host could not open the tunnel onwards.
+    Tunnel {
+        to: String,
+        reason: String,
+    },
+
+    // Trusting the host.
+    /// known_hosts has no key for the host, and accept-new is not on.
+    HostKeyUnknown {
+        name: String,
+        fingerprint: String,
+    },
+    /// known_hosts holds other keys for the host, at these lines.
+    HostKeyChanged {
+        name: String,
+        fingerprint: String,
+        known_at: Vec<Location>,
+    },
+    /// The presented key is marked `@revoked`.
+    HostKeyRevoked {
+        fingerprint: String,
+        at: Location,
+    },
+    /// The host is covered by `@cert-authority` but showed a plain key (or
+    /// a certificate that is not valid for it).
+    CertificateRequired {
+        name: String,
+        fingerprint: String,
+    },
+    /// accept-new could not write the key down.
+    LearnFailed(String),
+
+    // Logging in.
+    /// The server refused every identity; it offered these methods.
+    AuthDenied {
+        methods: Vec<String>,
+    },
+
+    // The protocol, and what fleet itself cannot do.
+    NoCommonAlgorithm(String),
+    /// Anything else the SSH layer reports, in its words.
+    Protocol(String),
+    /// The host's configuration asks for something fleet does not do.
+    Unsupported(&'static str),
+
+    // Running the work.
+    /// The command exited non-zero.
+    Exited(u32),
+    /// The command was killed by this signal (`TERM`, `KILL`…).
+    Killed(String),
+    /// The command still ran after `--timeout`.
+    Timeout(Duration),
+    /// The channel closed without an exit status or signal.
+    NoExitStatus,
+    /// The server would not open a session channel.
+    ChannelRefused(String),
+    /// The server refused the exec request.
+    ExecRefused,
+    /// The exec request could not be sent.
+    ExecFailed(String),
+    /// The plan asked for something its kind of work cannot do.
+    PlanError(String),
+
+    // The run around the host.
+    /// Cut off by a second Ctrl-C while it ran.
+    Interrupted,
+    /// Never started.
+    Skipped(SkipReason),
+    /// fleet itself failed on this host (a bug); the run went on.
+    Panicked(String),
+    /// The jump host `host` failed with `cause`, so this host was never
+    /// tried.
+    Jump {
+        host: Arc<str>,
+        cause: Box<Cause>,
+    },
+}
+
+/// Why a host was never started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    /// The first Ctrl-C: no new hosts.
+    Interrupted,
+    /// An earlier stage used up `--max-failures`.
+    FailureBudget,
+}
+
+impl Cause {
+    /// The status a host with this cause ends with.
+    pub fn status(&self) -> Status {
+        use Cause::*;
+        match self {
+            Refused
+            | ConnectTimedOut
+            | Dns { .. }
+            | NoRoute
+            | NetworkUnreachable
+            | Reset
+            | Network(_)
+            | ClosedInHandshake
+            | Tunnel { .. } => Status::Unreachable,
+            HostKeyUnknown { .. } => Status::HostKeyUnknown,
+            HostKeyChanged { .. } | CertificateRequired { .. } => Status::HostKeyChanged,
+            HostKeyRevoked { .. } => Status::HostKeyRevoked,
+            AuthDenied { .. } => Status::AuthFailed,
+            Exited(_) | Killed(_) => Status::Failed,
+            Timeout(_) => Status::Timeout,
+            LearnFailed(_) | NoCommonAlgorithm(_) | Protocol(_) | Unsupported(_) | NoExitStatus
+            | ChannelRefused(_) | ExecRefused | ExecFailed(_) | PlanError(_) | Panicked(_) => {
+                Status::Error
+            }
+            Interrupted => Status::Interrupted,
+            Skipped(_) => Status::Skipped,
+            Jump { cause, .. } => cause.status(),
+        }
+    }
+
+    /// Whether the host was logged in to before this went wrong. A failure
+    /// on a host that was never reached makes the run exit 2, one on a
+    /// reached host exit 1.
+    pub fn reached(&self) -> bool {
+        use Cause::*;
+        match self {
+            Exited(_) | Killed(_) | Timeout(_) | NoExitStatus | ChannelRefused(_) | ExecRefused
+            | ExecFailed(_) | PlanError(_) => true,
+            // Never started, or cut off by the user: neither says the host
+            // is unreachable, and the run exits 130 or for other hosts.
+            Skipped(_) | Interrupted => true,
+            _ => false,
+        }
+    }
+
+    /// The cause at the end of a jump chain.
+    pub fn root(&self) -> &Cause {
+        match self {
+            Cause::Jump { cause, .. } => cause.root(),
+            other => other,
+        }
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use Cause::*;
+        match self {
+            Refused => f.write_str("connection refused"),
+            ConnectTimedOut => f.write_str("connection timed out"),
+            Dns { host } => write!(f, "could not resolve hostname {host}"),
+            NoRoute => f.write_str("no route to host"),
+            NetworkUnreachable => f.write_str("network is unreachable"),
+            Reset => f.write_str("connection reset by peer"),
+            Network(text) => f.write_str(text),
+            ClosedInHandshake => f.write_str("connection closed by the server during the handshake"),
+            Tunnel { to, reason } => write!(f, "the jump host could not connect to {to}: {reason}"),
+            HostKeyUnknown { name, fingerprint } => {
+                write!(f, "host key for {name} is not in known_hosts ({fingerprint})")
+            }
+            HostKeyChanged {
+                name,
+                fingerprint,
+                known_at,
+            } => {
+                write!(f, "host key for {name} changed: now {fingerprint}, known_hosts has another key (")?;
+                for (i, at) in known_at.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { ", " };
+                    write!(f, "{sep}{at}")?;
+                }
+                f.write_str(")")
+            }
+            HostKeyRevoked { fingerprint, at } => {
+                write!(f, "host key {fingerprint} is marked @revoked in {at}")
+            }
+            CertificateRequired { name, fingerprint } => write!(
+                f,
+                "{name} is covered by @cert-authority but presented {fingerprint} without a valid certificate"
+            ),
+            LearnFailed(reason) => write!(f, "could not learn the host key: {reason}"),
+            AuthDenied { methods } => write!(f, "Permission denied ({})", methods.join(",")),
+            NoCommonAlgorithm(kind) => write!(f, "no {kind} algorithm in common with the server"),
+            Protocol(text) => f.write_str(text),
+            Unsupported(what) => f.write_str(what),
+            Exited(code) => write!(f, "exit {code}"),
+            Killed(signal) => write!(f, "killed by signal {signal}"),
+            Timeout(limit) => write!(
+                f,
+                "command still running after {}",
+                humantime::format_duration(*limit)
+            ),
+            NoExitStatus => f.write_str("the command ended without an exit status"),
+            ChannelRefused(reason) => write!(f, "could not open a session channel: {reason}"),
+            ExecRefused => f.write_str("the server refused to run the command"),
+            ExecFailed(reason) => write!(f, "could not start the command: {reason}"),
+            PlanError(what) => f.write_str(what),
+            Interrupted => f.write_str("interrupted"),
+            Skipped(SkipReason::Interrupted) => f.write_str("not started: interrupted"),
+            Skipped(SkipReason::FailureBudget) => {
+                f.write_str("not started: the failure budget was used up")
+            }
+            Panicked(what) => write!(f, "internal error: {what}"),
+            Jump { host, cause } => write!(f, "jump host {host}: {cause}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_jump_failure_keeps_the_status_of_its_cause() {
+        let cause = Cause::Jump {
+            host: "bastion".into(),
+            cause: Box::new(Cause::Refused),
+        };
+        assert_eq!(cause.status(), Status::Unreachable);
+        assert_eq!(cause.to_string(), "jump host bastion: connection refused");
+        assert_eq!(cause.root(), &Cause::Refused);
+        assert!(!cause.reached());
+    }
+
+    #[test]
+    fn errors_after_login_count_as_reached() {
+        assert!(Cause::NoExitStatus.reached());
+        assert_eq!(Cause::NoExitStatus.status(), Status::Error);
+        assert!(!Cause::Protocol("bad packet".into()).reached());
+        assert_eq!(Cause::Protocol("x".into()).status(), Status::Error);
+    }
+
+    #[test]
+    fn a_changed_key_names_every_line() {
+        let at = |line| Location {
+            file: "kh".into(),
+            line,
+        };
+        let cause = Cause::HostKeyChanged {
+            name: "web".into(),
+            fingerprint: "ssh-ed25519 SHA256:x".into(),
+            known_at: vec![at(3), at(9)],
+        };
+        assert_eq!(
+            cause.to_string(),
+            "host key for web changed: now ssh-ed25519 SHA256:x, known_hosts has another key (kh:3, kh:9)"
+        );
+    }
+}

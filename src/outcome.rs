@@ -1,0 +1,166 @@
+//! How one host ended: its [`Status`] and, unless it succeeded, the
+//! [`Cause`]. A failure is data, never an early return.
+
+use crate::cause::Cause;
+
+/// The status of one host, as written in `--json` output and the summary.
+/// Documented, in this order, in the README and `fleet run --help`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Status {
+    /// The work succeeded: the command ran and exited 0.
+    Ok,
+    /// The command ran and exited non-zero or was killed by a signal.
+    Failed,
+    /// The command was started but did not finish within `--timeout`.
+    Timeout,
+    /// No SSH session: refused, no route, DNS failure, connect timeout.
+    Unreachable,
+    /// The host presented a key that known_hosts does not know.
+    HostKeyUnknown,
+    /// The host presented a key other than the one known_hosts holds.
+    HostKeyChanged,
+    /// The host presented a key that known_hosts marks `@revoked`.
+    HostKeyRevoked,
+    /// Every authentication method was refused.
+    AuthFailed,
+    /// Anything else: a protocol error, a server that refused a channel…
+    Error,
+    /// Cut off while running by a second Ctrl-C.
+    Interrupted,
+    /// Never started: Ctrl-C, or an earlier stage used up the failure budget.
+    Skipped,
+}
+
+impl Status {
+    /// Every status, in the order of the summary's count line.
+    pub const ALL: [Status; 11] = [
+        Status::Ok,
+        Status::Failed,
+        Status::Timeout,
+        Status::Unreachable,
+        Status::HostKeyUnknown,
+        Status::HostKeyChanged,
+        Status::HostKeyRevoked,
+        Status::AuthFailed,
+        Status::Error,
+        Status::Interrupted,
+        Status::Skipped,
+    ];
+
+    /// The name used in JSON output and in the summary.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Failed => "failed",
+            Status::Timeout => "timeout",
+            Status::Unreachable => "unreachable",
+            Status::HostKeyUnknown => "host_key_unknown",
+            Status::HostKeyChanged => "host_key_changed",
+            Status::HostKeyRevoked => "host_key_revoked",
+            Status::AuthFailed => "auth_failed",
+            Status::Error => "error",
+            Status::Interrupted => "interrupted",
+            Status::Skipped => "skipped",
+        }
+    }
+
+    /// This status's place in [`Status::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// How one host ended. Built only through its constructors, so an outcome
+/// is `ok` exactly when it has no cause.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    exit_code: Option<u32>,
+    cause: Option<Cause>,
+}
+
+impl Outcome {
+    /// Work that succeeded without running a command (a handshake).
+    pub fn ok() -> Outcome {
+        Outcome {
+            exit_code: None,
+            cause: None,
+        }
+    }
+
+    /// A command that exited with `code`: ok for 0, failed otherwise.
+    pub fn exited(code: u32) -> Outcome {
+        Outcome {
+            exit_code: Some(code),
+            cause: (code != 0).then_some(Cause::Exited(code)),
+        }
+    }
+
+    /// A host that did not succeed because of `cause`.
+    pub fn failed(cause: Cause) -> Outcome {
+        Outcome {
+            exit_code: match cause {
+                Cause::Exited(code) => Some(code),
+                _ => None,
+            },
+            cause: Some(cause),
+        }
+    }
+
+    pub fn status(&self) -> Status {
+        self.cause.as_ref().map_or(Status::Ok, Cause::status)
+    }
+
+    /// Why the host did not succeed; `None` exactly when it is `ok`.
+    pub fn cause(&self) -> Option<&Cause> {
+        self.cause.as_ref()
+    }
+
+    /// The remote command's exit status, when it sent one.
+    pub fn exit_code(&self) -> Option<u32> {
+        self.exit_code
+    }
+
+    /// The signal that killed the remote command (`TERM`, `KILL`…), if any.
+    pub fn signal(&self) -> Option<&str> {
+        match self.cause.as_ref().map(Cause::root) {
+            Some(Cause::Killed(signal)) => Some(signal),
+            _ => None,
+        }
+    }
+
+    /// Whether the host was never reached: what makes a run exit 2.
+    pub fn unreached(&self) -> bool {
+        self.cause.as_ref().is_some_and(|cause| !cause.reached())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_zero_is_ok_and_has_no_cause() {
+        let outcome = Outcome::exited(0);
+        assert_eq!(outcome.status(), Status::Ok);
+        assert_eq!(outcome.cause(), None);
+        assert_eq!(outcome.exit_code(), Some(0));
+    }
+
+    #[test]
+    fn a_failure_keeps_its_exit_code_and_signal() {
+        let outcome = Outcome::exited(3);
+        assert_eq!(outcome.status(), Status::Failed);
+        assert_eq!(outcome.exit_code(), Some(3));
+        assert_eq!(outcome, Outcome::failed(Cause::Exited(3)));
+        let killed = Outcome::failed(Cause::Killed("TERM".into()));
+        assert_eq!(killed.signal(), Some("TERM"));
+        assert_eq!(killed.exit_code(), None);
+    }
+
+    #[test]
+    fn statuses_are_listed_in_order_of_their_index() {
+        for (i, status) in Status::ALL.iter().enumerate() {
+            assert_eq!(status.index(), i, "{status:?}");
+        }
+    }
+}
