@@ -14,11 +14,11 @@ use crate::cli::{Cli, Command, GlobalArgs, LsArgs, RunArgs};
 use crate::error::{exit, SetupError};
 use crate::event::Event;
 use crate::exec::{self, Interrupts, Job};
-use crate::report::{self, Reporter, Tally};
-use crate::settings::{self, RunSettings};
 use crate::hosts::ssh_config::{LocalEnv, SshConfig};
 use crate::hosts::{Catalog, Target};
 use crate::hosts::{Inventory, InventoryDefaults, InventoryFile};
+use crate::report::{self, Reporter, Tally};
+use crate::settings::{self, RunSettings};
 
 /// How many events may wait for the reporters before hosts pause: enough
 /// to smooth bursts, small enough that a stalled stdout bounds memory

@@ -7,8 +7,8 @@ use std::io::IsTerminal;
 use crate::cli::{ColorChoice, GlobalArgs, RunArgs};
 use crate::error::SetupError;
 use crate::exec::ExecOptions;
-use crate::report::ReportOptions;
 use crate::hosts::InventoryDefaults;
+use crate::report::ReportOptions;
 
 /// How many hosts are worked on at once when nothing says otherwise.
 pub const DEFAULT_PARALLEL: usize = 64;

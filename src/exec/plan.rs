@@ -14,9 +14,9 @@ use super::hostkey::{LearnLock, UnknownKeyPolicy};
 use super::keys::{self, KeyFile};
 use super::{session, ExecOptions, DEFAULT_CONNECT_TIMEOUT};
 use crate::error::SetupError;
-use crate::known_hosts::{HostId, KnownHosts, KnownHostsError};
 use crate::hosts::ssh_config::StrictHostKeyChecking;
 use crate::hosts::Target;
+use crate::known_hosts::{HostId, KnownHosts, KnownHostsError};
 
 /// Everything needed to reach one host, decided before the run starts.
 pub struct HostPlan {

@@ -23,12 +23,12 @@ use std::time::Duration;
 use anstyle::{AnsiColor, Style};
 
 use crate::event::{Event, Outcome, Status};
+use crate::hosts::nodeset;
 use crate::report::hint::{hint, HOSTS};
 use crate::report::sanitize::sanitize;
 use crate::report::tally::Tally;
 use crate::report::terminal::Terminal;
 use crate::report::{Printer, RunClock};
-use crate::hosts::nodeset;
 
 /// Hosts named in one group line; folding keeps numbered hosts short
 /// anyway, this bounds the line when names don't fold.
