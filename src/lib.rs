@@ -22,6 +22,7 @@ pub mod event;
 pub mod exec;
 pub mod hosts;
 pub mod known_hosts;
+pub mod location;
 pub mod report;
 pub mod settings;
 pub mod wildcard;

@@ -4,27 +4,10 @@
 //! the user's selector and inventories mean exactly one list of hosts. Each
 //! message names the thing at fault and, where there is one, the fix.
 
-use std::fmt;
 use std::path::PathBuf;
 
 use super::ssh_config::ConfigError;
-
-/// A place in an inventory file, shown as `FILE:LINE` (or `FILE` when the
-/// TOML parser could not say where).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Location {
-    pub path: PathBuf,
-    pub line: Option<usize>,
-}
-
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some(line) => write!(f, "{}:{line}", self.path.display()),
-            None => write!(f, "{}", self.path.display()),
-        }
-    }
-}
+use crate::location::Location;
 
 /// Why selectors and inventories could not become a list of targets.
 #[derive(Debug, thiserror::Error)]

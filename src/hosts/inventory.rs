@@ -19,8 +19,9 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::error::{Location, TargetError};
+use super::error::TargetError;
 use super::selector::{check_name, HostPattern, Pattern};
+use crate::location::Location;
 
 /// One inventory file to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -268,10 +269,10 @@ impl Source<'_> {
     }
 
     fn at(&self, span: &Range<usize>) -> Location {
-        Location {
-            path: self.path.to_path_buf(),
-            line: Some(self.line_starts.partition_point(|&s| s <= span.start)),
-        }
+        Location::new(
+            self.path,
+            self.line_starts.partition_point(|&s| s <= span.start),
+        )
     }
 
     fn error(&self, span: &Range<usize>, message: String) -> TargetError {
@@ -306,10 +307,7 @@ fn parse_file(path: &Path, text: &str) -> Result<FileInventory, TargetError> {
     let raw: FileToml = toml::from_str(text).map_err(|err| TargetError::Inventory {
         at: match err.span() {
             Some(span) => source.at(&span),
-            None => Location {
-                path: path.to_path_buf(),
-                line: None,
-            },
+            None => Location::without_line(path),
         },
         message: err.message().trim().replace('\n', "; "),
     })?;

@@ -159,10 +159,7 @@ fn host_port(name: &str, port: u16) -> HostId {
 }
 
 fn at(file: &Path, line: usize) -> Location {
-    Location {
-        file: file.to_path_buf(),
-        line,
-    }
+    Location::new(file, line)
 }
 
 #[test]

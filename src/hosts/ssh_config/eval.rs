@@ -16,7 +16,8 @@ use super::local;
 use super::parse::{Criterion, Header, HostPattern, ItemKind, Setting};
 use super::pattern::{self, ListMatch};
 use super::value::{self, Jump};
-use super::{ConfigError, HostOptions, Location, SshConfig, StrictHostKeyChecking};
+use super::{ConfigError, HostOptions, SshConfig, StrictHostKeyChecking};
+use crate::location::Location;
 
 /// ssh's `SSH_MAX_IDENTITY_FILES` (also its limit on certificate files).
 const MAX_KEY_FILES: usize = 100;
@@ -133,26 +134,20 @@ pub(super) fn resolve(
 }
 
 impl Eval<'_> {
-    fn location(&self, at: At) -> Location {
+    fn error(&self, at: At, message: String) -> ConfigError {
         match at {
-            At::Line { file, line } => Location::Line {
-                file: self.cfg.files[file].path.clone(),
-                line,
+            At::Line { file, line } => ConfigError::Invalid {
+                at: Location::new(self.cfg.files[file].path.clone(), line as usize),
+                message,
             },
             At::Override(i) => {
                 let (keyword, value) = &self.overrides[i];
-                Location::Override {
+                ConfigError::InvalidOverride {
                     keyword: keyword.clone(),
                     value: value.clone(),
+                    message,
                 }
             }
-        }
-    }
-
-    fn error(&self, at: At, message: String) -> ConfigError {
-        ConfigError::Invalid {
-            at: self.location(at),
-            message,
         }
     }
 

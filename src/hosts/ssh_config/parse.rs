@@ -17,7 +17,8 @@ use super::lexer::{self, RawLine, Words};
 use super::local;
 use super::pattern;
 use super::value::{self, Jump};
-use super::{ConfigError, LocalEnv, Location, StrictHostKeyChecking};
+use super::{ConfigError, LocalEnv, StrictHostKeyChecking};
+use crate::location::Location;
 
 /// OpenSSH's `READCONF_MAX_DEPTH`: how deeply Includes may nest.
 const MAX_INCLUDE_DEPTH: u32 = 16;
@@ -205,10 +206,7 @@ impl<'a> Loader<'a> {
         for (n, line) in text.split('\n').enumerate() {
             let line_no = u32::try_from(n + 1).unwrap_or(u32::MAX);
             let at = |message: String| ConfigError::Invalid {
-                at: Location::Line {
-                    file: path.to_path_buf(),
-                    line: line_no,
-                },
+                at: Location::new(path, line_no as usize),
                 message,
             };
             let Some(raw) = lexer::split_line(line).map_err(at)? else {
@@ -346,10 +344,7 @@ impl<'a> Loader<'a> {
         line: u32,
     ) -> Result<Vec<usize>, ConfigError> {
         let at = |message: String| ConfigError::Invalid {
-            at: Location::Line {
-                file: path.to_path_buf(),
-                line,
-            },
+            at: Location::new(path, line as usize),
             message,
         };
         let included = Origin {
