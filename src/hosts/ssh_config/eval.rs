@@ -18,6 +18,7 @@ use super::pattern::{self, ListMatch};
 use super::value::{self, Jump};
 use super::{ConfigError, HostOptions, SshConfig, StrictHostKeyChecking};
 use crate::location::Location;
+use crate::wildcard::match_pattern;
 
 /// ssh's `SSH_MAX_IDENTITY_FILES` (also its limit on certificate files).
 const MAX_KEY_FILES: usize = 100;
@@ -287,13 +288,13 @@ impl Eval<'_> {
             let matched = match criterion {
                 Criterion::All => return Ok(result && !negated),
                 Criterion::Canonical | Criterion::Final => pass.final_host.is_some(),
-                Criterion::Host(list) => pattern::match_hostname(&host, list),
-                Criterion::OriginalHost(list) => pattern::match_hostname(self.host_arg, list),
+                Criterion::Host(list) => pattern::match_hostname(list, &host),
+                Criterion::OriginalHost(list) => pattern::match_hostname(list, self.host_arg),
                 Criterion::User(list) => {
-                    pattern::match_pattern_list(remote_user, list, false) == ListMatch::Matched
+                    pattern::match_pattern_list(list, remote_user, false) == ListMatch::Matched
                 }
                 Criterion::LocalUser(list) => {
-                    pattern::match_pattern_list(&self.cfg.env.user, list, false)
+                    pattern::match_pattern_list(list, &self.cfg.env.user, false)
                         == ListMatch::Matched
                 }
                 // ssh only runs the command while everything before it matched.
@@ -317,7 +318,7 @@ impl Eval<'_> {
 
     fn check_unknown(&self, keyword: &str, at: At) -> Result<(), ConfigError> {
         let ignored = self.st.ignore_unknown.as_deref().is_some_and(|list| {
-            pattern::match_pattern_list(&keyword.to_ascii_lowercase(), list, true)
+            pattern::match_pattern_list(list, &keyword.to_ascii_lowercase(), true)
                 == ListMatch::Matched
         });
         if ignored {
@@ -585,7 +586,7 @@ impl Eval<'_> {
 fn host_matches(patterns: &[HostPattern], host: &str) -> bool {
     let mut matched = false;
     for p in patterns {
-        if pattern::match_pattern(host.as_bytes(), p.pattern.as_bytes()) {
+        if match_pattern(p.pattern.as_bytes(), host.as_bytes()) {
             if p.negated {
                 return false;
             }
