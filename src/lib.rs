@@ -17,6 +17,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod duration;
 pub mod error;
 pub mod event;
 pub mod exec;

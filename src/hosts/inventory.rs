@@ -21,6 +21,7 @@ use toml::Spanned;
 
 use super::error::TargetError;
 use super::selector::{check_name, HostPattern, Pattern};
+use crate::duration;
 use crate::location::Location;
 
 /// One inventory file to read.
@@ -216,30 +217,6 @@ fn ssh_quote(value: &str) -> String {
     }
     let escaped = value.replace('\\', "\\\\").replace('"', "\\\"");
     format!("\"{escaped}\"")
-}
-
-/// Parses `"10s"`, `"5m"`, `"1h"` or `"500ms"`. A unit is required so that
-/// nobody has to guess whether `10` means seconds or milliseconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let bad = || {
-        format!("'{text}' is not a duration; write a number and a unit: \"500ms\", \"10s\", \"5m\" or \"1h\"")
-    };
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number.parse().map_err(|_| bad())?;
-    let duration = match unit {
-        "ms" => Duration::from_millis(number),
-        "s" => Duration::from_secs(number),
-        "m" => Duration::from_secs(number.checked_mul(60).ok_or_else(bad)?),
-        "h" => Duration::from_secs(number.checked_mul(3600).ok_or_else(bad)?),
-        _ => return Err(bad()),
-    };
-    if duration.is_zero() {
-        return Err(format!("'{text}': a duration must be more than zero"));
-    }
-    Ok(duration)
 }
 
 /// One file as read, before merging.
@@ -621,15 +598,19 @@ struct Timeout(Duration);
 impl TryFrom<toml::Value> for Timeout {
     type Error = String;
     fn try_from(value: toml::Value) -> Result<Timeout, String> {
-        match value {
-            toml::Value::String(text) => parse_duration(&text).map(Timeout),
-            toml::Value::Integer(number) => Err(format!(
-                "{number} has no unit; write a string such as \"{number}s\""
-            )),
-            other => Err(format!(
-                "{other} is not a duration; write a string such as \"10s\""
-            )),
-        }
+        // A bare number is seconds, as it is in a string and on the command line.
+        let text = match value {
+            toml::Value::String(text) => text,
+            toml::Value::Integer(number) => number.to_string(),
+            other => {
+                return Err(format!(
+                    "{other} is not a duration; write seconds or a string such as \"10s\""
+                ))
+            }
+        };
+        duration::parse(&text)
+            .map(Timeout)
+            .map_err(|e| e.to_string())
     }
 }
 

@@ -253,12 +253,16 @@ fn bad_values_name_file_and_line() {
         "DIR/fleet.toml:2: parallel = 0: run on at least 1 host at a time"
     );
     assert_eq!(
-        error("[defaults]\ntimeout = 10\n"),
-        "DIR/fleet.toml:2: 10 has no unit; write a string such as \"10s\""
+        error("[defaults]\nconnect_timeout = \"10 s\"\n"),
+        "DIR/fleet.toml:2: '10 s' is not a duration; write seconds (\"10\") or a number and a unit: \"500ms\", \"10s\", \"1m30s\", \"5m\" or \"1h\""
     );
     assert_eq!(
-        error("[defaults]\nconnect_timeout = \"10 s\"\n"),
-        "DIR/fleet.toml:2: '10 s' is not a duration; write a number and a unit: \"500ms\", \"10s\", \"5m\" or \"1h\""
+        error("[defaults]\ntimeout = 0\n"),
+        "DIR/fleet.toml:2: '0': a duration must be more than zero"
+    );
+    assert_eq!(
+        error("[defaults]\ntimeout = 1.5\n"),
+        "DIR/fleet.toml:2: 1.5 is not a duration; write seconds or a string such as \"10s\""
     );
     assert_eq!(
         error("[hosts.a]\nuser = \"de ploy\"\n"),
@@ -275,18 +279,19 @@ fn bad_values_name_file_and_line() {
 }
 
 #[test]
-fn durations_need_a_unit() {
-    assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-    assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
-    assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
-    assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
-    assert_eq!(
-        parse_duration("0s").unwrap_err(),
-        "'0s': a duration must be more than zero"
-    );
-    for bad in ["10", "s", "", "1.5s", "10d", "-1s", "99999999999999999999h"] {
-        assert!(parse_duration(bad).is_err(), "{bad}");
+fn timeouts_take_the_one_duration_syntax() {
+    let timeout = |value: &str| {
+        let (_dir, inventory) = load_one(&format!("[defaults]\ntimeout = {value}\n"));
+        inventory.ok().map(|inventory| inventory.defaults().timeout)
+    };
+    for &(text, expected) in crate::duration::EXAMPLES {
+        let quoted = toml::Value::String(text.to_string()).to_string();
+        assert_eq!(timeout(&quoted), expected.map(Some), "timeout = {quoted}");
     }
+    // A TOML number is a bare number: seconds.
+    assert_eq!(timeout("10"), Some(Some(Duration::from_secs(10))));
+    assert_eq!(timeout("0"), None);
+    assert_eq!(timeout("-5"), None);
 }
 
 #[test]
