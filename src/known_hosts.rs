@@ -108,11 +108,11 @@ pub enum LineProblem {
 /// Errors from loading known_hosts files or adding to one.
 #[derive(Debug, thiserror::Error)]
 pub enum KnownHostsError {
-    #[error("{}: cannot read: {source}", file.display())]
+    #[error("{}: cannot read", file.display())]
     Read { file: PathBuf, source: io::Error },
     #[error("{at}: {problem}")]
     Line { at: Location, problem: LineProblem },
-    #[error("{}: cannot write: {source}", file.display())]
+    #[error("{}: cannot write", file.display())]
     Write { file: PathBuf, source: io::Error },
     #[error(
         "{}: refusing to add host name {name:?}: it is empty or contains characters \
@@ -122,7 +122,7 @@ pub enum KnownHostsError {
     UnsafeHostName { file: PathBuf, name: String },
     #[error("{}: refusing to add a certificate as a host key", file.display())]
     CertificateNotKey { file: PathBuf },
-    #[error("{}: cannot encode the key: {source}", file.display())]
+    #[error("{}: cannot encode the key", file.display())]
     EncodeKey {
         file: PathBuf,
         source: russh::keys::ssh_key::Error,

@@ -15,7 +15,7 @@ pub enum TargetError {
     #[error("inventory {} does not exist; check the -i path", path.display())]
     InventoryMissing { path: PathBuf },
 
-    #[error("cannot read inventory {}: {source}", path.display())]
+    #[error("cannot read inventory {}", path.display())]
     InventoryRead {
         path: PathBuf,
         source: std::io::Error,
@@ -70,7 +70,8 @@ pub enum TargetError {
     #[error("every host selected by '{selector}' is excluded; nothing to run on")]
     AllExcluded { selector: String },
 
-    #[error("{host}: {source}")]
+    /// The message is the host; the cause says what is wrong with it.
+    #[error("{host}")]
     SshConfig { host: String, source: ConfigError },
 
     #[error("{host}: ProxyJump '{spec}' {problem}")]

@@ -302,6 +302,13 @@ pub enum ConfigError {
          character or one of \"$&'(),;<>\\`{{|}}"
     )]
     InvalidHost { host: String },
+    /// A file that an `Include` line matched could not be read.
+    #[error("{at}: cannot read included file {}", file.display())]
+    IncludeRead {
+        at: Location,
+        file: PathBuf,
+        source: std::io::Error,
+    },
     /// A line that ssh would reject.
     #[error("{at}: {message}")]
     Invalid { at: Location, message: String },

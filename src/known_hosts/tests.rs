@@ -935,9 +935,13 @@ fn unreadable_file_is_an_error() {
     fs::create_dir(&dir).unwrap();
     let err = KnownHosts::load(std::slice::from_ref(&dir)).err().unwrap();
     assert!(matches!(err, KnownHostsError::Read { .. }), "{err:?}");
-    assert!(err
-        .to_string()
-        .starts_with(&format!("{}: cannot read", dir.display())));
+    assert_eq!(
+        crate::error::chain(&err),
+        format!(
+            "{}: cannot read: Is a directory (os error 21)",
+            dir.display()
+        )
+    );
 }
 
 /// Names of the entries in `dir`, sorted.

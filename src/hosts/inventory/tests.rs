@@ -32,7 +32,7 @@ fn load_one(text: &str) -> (TempDir, Result<Inventory, TargetError>) {
 /// The error for `text`, with the temporary directory replaced by `DIR`.
 fn error(text: &str) -> String {
     let (dir, inventory) = load_one(text);
-    let message = inventory.unwrap_err().to_string();
+    let message = crate::error::chain(&inventory.unwrap_err());
     message.replace(&dir.path().display().to_string(), "DIR")
 }
 
@@ -212,6 +212,23 @@ fn an_empty_file_is_an_empty_inventory() {
     let inventory = inventory.unwrap();
     assert_eq!(inventory.host_names().count(), 0);
     assert_eq!(inventory.defaults(), &InventoryDefaults::default());
+}
+
+#[test]
+fn an_unreadable_file_is_an_error_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let error = Inventory::load(&[InventoryFile {
+        path: dir.path().to_path_buf(),
+        explicit: false,
+    }])
+    .unwrap_err();
+    assert_eq!(
+        crate::error::chain(&error),
+        format!(
+            "cannot read inventory {}: Is a directory (os error 21)",
+            dir.path().display()
+        )
+    );
 }
 
 #[test]

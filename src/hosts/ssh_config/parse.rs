@@ -343,8 +343,9 @@ impl<'a> Loader<'a> {
         path: &Path,
         line: u32,
     ) -> Result<Vec<usize>, ConfigError> {
+        let location = Location::new(path, line as usize);
         let at = |message: String| ConfigError::Invalid {
-            at: Location::new(path, line as usize),
+            at: location.clone(),
             message,
         };
         let included = Origin {
@@ -382,11 +383,12 @@ impl<'a> Loader<'a> {
                     Ok(text) => text,
                     // A dangling symlink matched by the glob: ssh skips it.
                     Err(ReadError::Io(e)) if e.kind() == io::ErrorKind::NotFound => continue,
-                    Err(ReadError::Io(e)) => {
-                        return Err(at(format!(
-                            "cannot read included file {}: {e}",
-                            file.display()
-                        )))
+                    Err(ReadError::Io(source)) => {
+                        return Err(ConfigError::IncludeRead {
+                            at: location,
+                            file,
+                            source,
+                        })
                     }
                     Err(ReadError::Permissions) => {
                         return Err(ConfigError::Permissions { path: file })
