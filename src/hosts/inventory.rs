@@ -1,9 +1,9 @@
-//! The TOML inventory: hosts with their connection settings and variables,
-//! named groups of hosts, and defaults for a run.
+//! The TOML inventory: hosts with their connection settings, named groups
+//! of hosts, and defaults for a run.
 //!
 //! ssh_config already says how to reach a host; the inventory adds what
-//! ssh_config cannot: groups, per-host variables and run settings, for hosts
-//! that need not have a `Host` block. The format is documented, with
+//! ssh_config cannot: groups and run settings, for hosts that need not have
+//! a `Host` block. The format is documented, with
 //! examples, in `inventories/*.toml`.
 //!
 //! Several files merge, and the first definition of a host or group wins,
@@ -63,8 +63,6 @@ pub struct InventoryHost {
     /// `IdentityFile`, made absolute against the inventory's directory when
     /// it was relative, so a project inventory can ship its own key paths.
     pub identity_file: Option<PathBuf>,
-    /// Values for command templates, each written as text.
-    pub vars: BTreeMap<String, String>,
 }
 
 /// A named set of hosts: names, ranges and globs, plus nested groups.
@@ -295,7 +293,6 @@ fn parse_file(path: &Path, text: &str) -> Result<FileInventory, TargetError> {
         user: defaults.user.map(|user| user.0),
         port: defaults.port.map(|port| port.0),
         identity_file: defaults.key.map(|key| source.key_path(&key.0)),
-        vars: BTreeMap::new(),
     };
 
     let mut hosts = Vec::new();
@@ -335,11 +332,6 @@ fn parse_host(
     host: HostToml,
 ) -> Result<(String, InventoryHost), TargetError> {
     source.check(&name.span(), check_name(name.get_ref()))?;
-    let mut vars = BTreeMap::new();
-    for (var, value) in host.vars {
-        source.check(&var.span(), check_var_name(var.get_ref()))?;
-        vars.insert(var.into_inner(), value.0);
-    }
     let host = InventoryHost {
         address: host.address.map(|address| address.0),
         user: host.user.map(|user| user.0).or_else(|| base.user.clone()),
@@ -348,7 +340,6 @@ fn parse_host(
             .key
             .map(|key| source.key_path(&key.0))
             .or_else(|| base.identity_file.clone()),
-        vars,
     };
     Ok((name.into_inner(), host))
 }
@@ -404,23 +395,6 @@ fn parse_member(source: &Source<'_>, entry: Spanned<String>) -> Result<Member, T
             "'{text}': list nested groups in children, e.g. children = [\"{group}\"]"
         )),
         Err(problem) => fail(problem),
-    }
-}
-
-/// Template variables are spelled like identifiers so templates can name
-/// them without quoting.
-fn check_var_name(name: &str) -> Result<(), String> {
-    let mut chars = name.chars();
-    let valid = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if valid {
-        Ok(())
-    } else {
-        Err(format!(
-            "variable '{name}': use letters, digits and '_', not starting with a digit"
-        ))
     }
 }
 
@@ -517,8 +491,6 @@ struct HostToml {
     user: Option<Word>,
     port: Option<Port>,
     key: Option<KeyPath>,
-    #[serde(default)]
-    vars: BTreeMap<Spanned<String>, VarValue>,
 }
 
 #[derive(Deserialize)]
@@ -611,27 +583,6 @@ impl TryFrom<toml::Value> for Timeout {
         duration::parse(&text)
             .map(Timeout)
             .map_err(|e| e.to_string())
-    }
-}
-
-/// A template variable: any scalar, kept as the text a template would show.
-#[derive(Deserialize)]
-#[serde(try_from = "toml::Value")]
-struct VarValue(String);
-
-impl TryFrom<toml::Value> for VarValue {
-    type Error = String;
-    fn try_from(value: toml::Value) -> Result<VarValue, String> {
-        match value {
-            toml::Value::String(text) => Ok(VarValue(text)),
-            toml::Value::Integer(_)
-            | toml::Value::Float(_)
-            | toml::Value::Boolean(_)
-            | toml::Value::Datetime(_) => Ok(VarValue(value.to_string())),
-            toml::Value::Array(_) | toml::Value::Table(_) => {
-                Err("a variable holds a string, number or boolean, not a list or table".to_string())
-            }
-        }
     }
 }
 

@@ -54,7 +54,6 @@ address = "10.0.0.11"
 user = "root"
 port = 2222
 key = "~/.ssh/web"
-vars = { role = "frontend", weight = 3, canary = true }
 
 [hosts.lb-1]
 
@@ -83,15 +82,6 @@ fn reads_hosts_groups_and_defaults() {
     assert_eq!(web.user.as_deref(), Some("root"));
     assert_eq!(web.port, Some(2222));
     assert_eq!(web.identity_file, Some(PathBuf::from("~/.ssh/web")));
-    let vars: Vec<(&str, &str)> = web
-        .vars
-        .iter()
-        .map(|(name, value)| (name.as_str(), value.as_str()))
-        .collect();
-    assert_eq!(
-        vars,
-        [("canary", "true"), ("role", "frontend"), ("weight", "3")]
-    );
 
     // An empty table is a host with the file's defaults; a relative key is
     // relative to the inventory's directory.
@@ -111,7 +101,7 @@ fn reads_hosts_groups_and_defaults() {
     let members: Vec<&str> = group.members.iter().map(|m| m.text.as_str()).collect();
     assert_eq!(members, ["web-[01-03]", "lb-1", "web-3*"]);
     assert_eq!(group.children[0].name, "canary");
-    assert_eq!(group.at.line, Some(19));
+    assert_eq!(group.at.line, Some(18));
     assert_eq!(inventory.files(), [dir.path().join("fleet.toml")]);
 }
 
@@ -122,7 +112,6 @@ fn host_fields_become_ssh_overrides() {
         user: Some("root".to_string()),
         port: Some(2222),
         identity_file: Some(PathBuf::from("~/.ssh/web")),
-        vars: BTreeMap::new(),
     };
     assert_eq!(
         host.overrides(),
@@ -243,7 +232,12 @@ fn syntax_errors_name_file_and_line() {
 fn unknown_fields_name_file_and_line() {
     assert_eq!(
         error("[hosts.a]\nuser = \"x\"\nadress = \"10.0.0.1\"\n"),
-        "DIR/fleet.toml:3: unknown field `adress`, expected one of `address`, `user`, `port`, `key`, `vars`"
+        "DIR/fleet.toml:3: unknown field `adress`, expected one of `address`, `user`, `port`, `key`"
+    );
+    // There are no per-host variables: nothing would use them.
+    assert_eq!(
+        error("[hosts.a]\nvars = { role = \"web\" }\n"),
+        "DIR/fleet.toml:2: unknown field `vars`, expected one of `address`, `user`, `port`, `key`"
     );
     assert_eq!(
         error("[defaults]\nparalel = 3\n"),
@@ -289,10 +283,6 @@ fn bad_values_name_file_and_line() {
         error("[hosts.a]\nkey = \"\"\n"),
         "DIR/fleet.toml:2: a key path cannot be empty"
     );
-    assert_eq!(
-        error("[hosts.a]\nvars = { list = [1, 2] }\n"),
-        "DIR/fleet.toml:2: a variable holds a string, number or boolean, not a list or table"
-    );
 }
 
 #[test]
@@ -320,10 +310,6 @@ fn bad_names_name_file_and_line() {
     assert_eq!(
         error("[groups.web]\n[groups.\"a,b\"]\n"),
         "DIR/fleet.toml:2: 'a,b' cannot be a name: selectors would read ',' in it as syntax"
-    );
-    assert_eq!(
-        error("[hosts.a]\nvars = { 1st = \"x\" }\n"),
-        "DIR/fleet.toml:2: variable '1st': use letters, digits and '_', not starting with a digit"
     );
 }
 
