@@ -9,7 +9,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::known_hosts::Location;
+use crate::location::Location;
 use crate::outcome::Status;
 
 /// What went wrong on one host.
@@ -261,10 +261,7 @@ mod tests {
 
     #[test]
     fn a_changed_key_names_every_line() {
-        let at = |line| Location {
-            file: "kh".into(),
-            line,
-        };
+        let at = |line| Location::new("kh", line);
         let cause = Cause::HostKeyChanged {
             name: "web".into(),
             fingerprint: "ssh-ed25519 SHA256:x".into(),

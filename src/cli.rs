@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::duration;
 use crate::plan::Share;
 
 const EXIT_CODES: &str = "\
@@ -145,11 +146,11 @@ pub struct RunArgs {
     pub parallel: Option<u32>,
 
     /// Time allowed to connect and log in [default: ConnectTimeout, else 10s].
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = duration::parse)]
     pub connect_timeout: Option<Duration>,
 
     /// Time allowed for the command on each host, once logged in.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = duration::parse)]
     pub timeout: Option<Duration>,
 
     /// Send fleet's standard input to the command on every host.
@@ -169,14 +170,6 @@ pub struct RunArgs {
 pub struct LsArgs {
     #[command(flatten)]
     pub selection: Selection,
-}
-
-/// `10`, `10s`, `1m30s`, `500ms`: a bare number is seconds, as in ssh_config.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    if let Ok(seconds) = text.parse::<u64>() {
-        return Ok(Duration::from_secs(seconds));
-    }
-    humantime::parse_duration(text).map_err(|e| format!("{e} (try 10, 10s or 1m30s)"))
 }
 
 #[cfg(test)]
@@ -238,9 +231,22 @@ mod tests {
     }
 
     #[test]
-    fn durations_accept_seconds_and_units() {
-        assert_eq!(parse_duration("10"), Ok(Duration::from_secs(10)));
-        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
-        assert!(parse_duration("soon").is_err());
+    fn timeouts_take_the_one_duration_syntax() {
+        for &(text, expected) in crate::duration::EXAMPLES {
+            for flag in ["--timeout", "--connect-timeout"] {
+                let parsed = Cli::try_parse_from([
+                    "fleet".to_string(),
+                    "run".to_string(),
+                    format!("{flag}={text}"),
+                    "web-*".to_string(),
+                    "true".to_string(),
+                ]);
+                let got = parsed.ok().map(|cli| match cli.command {
+                    Command::Run(run) => run.timeout.or(run.connect_timeout),
+                    _ => panic!("not run"),
+                });
+                assert_eq!(got, expected.map(Some), "{flag}={text}");
+            }
+        }
     }
 }

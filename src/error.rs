@@ -4,6 +4,7 @@
 //! key) stops the run before any host is contacted. A host that fails is not
 //! an error at all: it is an [`crate::event::Outcome`].
 
+use std::error::Error;
 use std::path::PathBuf;
 
 /// Exit codes, documented in the README and `fleet --help`.
@@ -33,8 +34,50 @@ pub enum SetupError {
     Key { path: PathBuf, reason: String },
     #[error("{0}")]
     Usage(String),
-    #[error("could not write output: {0}")]
-    Output(std::io::Error),
-    #[error("could not read stdin: {0}")]
-    Stdin(std::io::Error),
+    #[error("could not write output")]
+    Output(#[source] std::io::Error),
+    #[error("could not read stdin")]
+    Stdin(#[source] std::io::Error),
+}
+
+/// `error` and each of its causes ([`Error::source`]), joined by `: `, as
+/// the binary prints a setup error: `cannot read ssh config ~/.ssh/config:
+/// Permission denied (os error 13)`. So that no cause shows twice, a
+/// variant with a `source` leaves it out of its own message.
+pub fn chain(error: &dyn Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(error) = cause {
+        text.push_str(": ");
+        text.push_str(&error.to_string());
+        cause = error.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+
+    use super::{chain, SetupError};
+    use crate::hosts::TargetError;
+
+    #[test]
+    fn chain_joins_every_cause_once() {
+        let denied = || io::Error::from_raw_os_error(13);
+        assert_eq!(
+            chain(&SetupError::Output(denied())),
+            "could not write output: Permission denied (os error 13)"
+        );
+        let read = TargetError::InventoryRead {
+            path: "fleet.toml".into(),
+            source: denied(),
+        };
+        // A transparent wrapper adds nothing, and repeats nothing.
+        assert_eq!(
+            chain(&SetupError::from(read)),
+            "cannot read inventory fleet.toml: Permission denied (os error 13)"
+        );
+        assert_eq!(chain(&SetupError::Usage("bad".into())), "bad");
+    }
 }

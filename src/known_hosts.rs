@@ -13,7 +13,6 @@
 //! Every file is parsed once per run into a [`KnownHosts`], which is then
 //! shared by all connections, so lookups never touch the disk.
 
-use std::fmt;
 use std::fs;
 use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
@@ -27,6 +26,8 @@ use hmac::{KeyInit, Mac};
 use russh::keys::ssh_key::certificate::CertType;
 use russh::keys::ssh_key::public::KeyData;
 use russh::keys::ssh_key::{Algorithm, Certificate, HashAlg, PublicKey};
+
+use crate::location::Location;
 
 #[cfg(test)]
 mod tests;
@@ -61,19 +62,6 @@ impl HostId {
     /// the lookup name and the bare name without the port.
     fn principal_names(&self) -> [String; 2] {
         [self.name.to_ascii_lowercase(), self.lookup_name()]
-    }
-}
-
-/// Where an entry came from, so messages can point at `FILE:LINE`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Location {
-    pub file: PathBuf,
-    pub line: usize,
-}
-
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.file.display(), self.line)
     }
 }
 
@@ -120,11 +108,11 @@ pub enum LineProblem {
 /// Errors from loading known_hosts files or adding to one.
 #[derive(Debug, thiserror::Error)]
 pub enum KnownHostsError {
-    #[error("{}: cannot read: {source}", file.display())]
+    #[error("{}: cannot read", file.display())]
     Read { file: PathBuf, source: io::Error },
     #[error("{at}: {problem}")]
     Line { at: Location, problem: LineProblem },
-    #[error("{}: cannot write: {source}", file.display())]
+    #[error("{}: cannot write", file.display())]
     Write { file: PathBuf, source: io::Error },
     #[error(
         "{}: refusing to add host name {name:?}: it is empty or contains characters \
@@ -134,7 +122,7 @@ pub enum KnownHostsError {
     UnsafeHostName { file: PathBuf, name: String },
     #[error("{}: refusing to add a certificate as a host key", file.display())]
     CertificateNotKey { file: PathBuf },
-    #[error("{}: cannot encode the key: {source}", file.display())]
+    #[error("{}: cannot encode the key", file.display())]
     EncodeKey {
         file: PathBuf,
         source: russh::keys::ssh_key::Error,
@@ -350,10 +338,7 @@ impl KnownHosts {
                 }
             };
             for (index, line) in bytes.split(|&b| b == b'\n').enumerate() {
-                let location = Location {
-                    file: file.clone(),
-                    line: index + 1,
-                };
+                let location = Location::new(file.clone(), index + 1);
                 // Lossy: comments may be in any encoding, and a replacement
                 // character elsewhere makes the line fail to parse or match.
                 let line = String::from_utf8_lossy(line);

@@ -25,11 +25,13 @@
 pub mod app;
 pub mod cause;
 pub mod cli;
+pub mod duration;
 pub mod error;
 pub mod event;
 pub mod exec;
 pub mod hosts;
 pub mod known_hosts;
+pub mod location;
 pub mod outcome;
 pub mod plan;
 pub mod report;

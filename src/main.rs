@@ -1,11 +1,11 @@
-//! The `fleet` binary: parse, run, print the error once, exit with the
-//! documented code.
+//! The `fleet` binary: parse, run, print the error once with its causes,
+//! exit with the documented code.
 
 use std::process::ExitCode;
 
 use clap::Parser;
 use fleet::cli::Cli;
-use fleet::error::exit;
+use fleet::error::{chain, exit};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -23,7 +23,7 @@ fn main() -> ExitCode {
     let code = match fleet::app::run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("fleet: error: {e}");
+            eprintln!("fleet: error: {}", chain(&e));
             exit::USAGE
         }
     };

@@ -5,7 +5,12 @@
 //! make a lookup take exponential time.
 
 /// OpenSSH's `match_pattern()`: `*` matches any run of bytes (even none) and
-/// `?` exactly one; everything else, brackets included, is literal.
+/// `?` exactly one; everything else, brackets included, is literal. The
+/// comparison is case-sensitive; callers lowercase where OpenSSH does.
+///
+/// The pattern comes first, as the name reads. OpenSSH's own
+/// `match_pattern(s, pattern)` takes the text first, so a call ported from
+/// its source must swap the arguments.
 pub fn match_pattern(pattern: &[u8], text: &[u8]) -> bool {
     match_with(pattern, text, |p, pi, c| match p[pi] {
         b'?' => Some(pi + 1),

@@ -100,7 +100,7 @@ impl HostKeyCheck {
                     .await;
                     match learned {
                         Ok(Ok(())) => true,
-                        Ok(Err(e)) => self.refuse(Cause::LearnFailed(e.to_string())),
+                        Ok(Err(e)) => self.refuse(Cause::LearnFailed(crate::error::chain(&e))),
                         Err(e) => self.refuse(Cause::LearnFailed(e.to_string())),
                     }
                 }

@@ -4,27 +4,10 @@
 //! the user's selector and inventories mean exactly one list of hosts. Each
 //! message names the thing at fault and, where there is one, the fix.
 
-use std::fmt;
 use std::path::PathBuf;
 
 use super::ssh_config::ConfigError;
-
-/// A place in an inventory file, shown as `FILE:LINE` (or `FILE` when the
-/// TOML parser could not say where).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Location {
-    pub path: PathBuf,
-    pub line: Option<usize>,
-}
-
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some(line) => write!(f, "{}:{line}", self.path.display()),
-            None => write!(f, "{}", self.path.display()),
-        }
-    }
-}
+use crate::location::Location;
 
 /// Why selectors and inventories could not become a list of targets.
 #[derive(Debug, thiserror::Error)]
@@ -32,7 +15,7 @@ pub enum TargetError {
     #[error("inventory {} does not exist; check the -i path", path.display())]
     InventoryMissing { path: PathBuf },
 
-    #[error("cannot read inventory {}: {source}", path.display())]
+    #[error("cannot read inventory {}", path.display())]
     InventoryRead {
         path: PathBuf,
         source: std::io::Error,
@@ -87,7 +70,8 @@ pub enum TargetError {
     #[error("every host selected by '{selector}' is excluded; nothing to run on")]
     AllExcluded { selector: String },
 
-    #[error("{host}: {source}")]
+    /// The message is the host; the cause says what is wrong with it.
+    #[error("{host}")]
     SshConfig { host: String, source: ConfigError },
 
     #[error("{host}: ProxyJump '{spec}' {problem}")]

@@ -1,9 +1,9 @@
-//! The TOML inventory: hosts with their connection settings and variables,
-//! named groups of hosts, and defaults for a run.
+//! The TOML inventory: hosts with their connection settings, named groups
+//! of hosts, and defaults for a run.
 //!
 //! ssh_config already says how to reach a host; the inventory adds what
-//! ssh_config cannot: groups, per-host variables and run settings, for hosts
-//! that need not have a `Host` block. The format is documented, with
+//! ssh_config cannot: groups and run settings, for hosts that need not have
+//! a `Host` block. The format is documented, with
 //! examples, in `inventories/*.toml`.
 //!
 //! Several files merge, and the first definition of a host or group wins,
@@ -19,8 +19,10 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::error::{Location, TargetError};
+use super::error::TargetError;
 use super::selector::{check_name, HostPattern, Pattern};
+use crate::duration;
+use crate::location::Location;
 
 /// One inventory file to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,8 +63,6 @@ pub struct InventoryHost {
     /// `IdentityFile`, made absolute against the inventory's directory when
     /// it was relative, so a project inventory can ship its own key paths.
     pub identity_file: Option<PathBuf>,
-    /// Values for command templates, each written as text.
-    pub vars: BTreeMap<String, String>,
 }
 
 /// A named set of hosts: names, ranges and globs, plus nested groups.
@@ -217,30 +217,6 @@ fn ssh_quote(value: &str) -> String {
     format!("\"{escaped}\"")
 }
 
-/// Parses `"10s"`, `"5m"`, `"1h"` or `"500ms"`. A unit is required so that
-/// nobody has to guess whether `10` means seconds or milliseconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let bad = || {
-        format!("'{text}' is not a duration; write a number and a unit: \"500ms\", \"10s\", \"5m\" or \"1h\"")
-    };
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number.parse().map_err(|_| bad())?;
-    let duration = match unit {
-        "ms" => Duration::from_millis(number),
-        "s" => Duration::from_secs(number),
-        "m" => Duration::from_secs(number.checked_mul(60).ok_or_else(bad)?),
-        "h" => Duration::from_secs(number.checked_mul(3600).ok_or_else(bad)?),
-        _ => return Err(bad()),
-    };
-    if duration.is_zero() {
-        return Err(format!("'{text}': a duration must be more than zero"));
-    }
-    Ok(duration)
-}
-
 /// One file as read, before merging.
 struct FileInventory {
     path: PathBuf,
@@ -268,10 +244,10 @@ impl Source<'_> {
     }
 
     fn at(&self, span: &Range<usize>) -> Location {
-        Location {
-            path: self.path.to_path_buf(),
-            line: Some(self.line_starts.partition_point(|&s| s <= span.start)),
-        }
+        Location::new(
+            self.path,
+            self.line_starts.partition_point(|&s| s <= span.start),
+        )
     }
 
     fn error(&self, span: &Range<usize>, message: String) -> TargetError {
@@ -306,10 +282,7 @@ fn parse_file(path: &Path, text: &str) -> Result<FileInventory, TargetError> {
     let raw: FileToml = toml::from_str(text).map_err(|err| TargetError::Inventory {
         at: match err.span() {
             Some(span) => source.at(&span),
-            None => Location {
-                path: path.to_path_buf(),
-                line: None,
-            },
+            None => Location::without_line(path),
         },
         message: err.message().trim().replace('\n', "; "),
     })?;
@@ -320,7 +293,6 @@ fn parse_file(path: &Path, text: &str) -> Result<FileInventory, TargetError> {
         user: defaults.user.map(|user| user.0),
         port: defaults.port.map(|port| port.0),
         identity_file: defaults.key.map(|key| source.key_path(&key.0)),
-        vars: BTreeMap::new(),
     };
 
     let mut hosts = Vec::new();
@@ -360,11 +332,6 @@ fn parse_host(
     host: HostToml,
 ) -> Result<(String, InventoryHost), TargetError> {
     source.check(&name.span(), check_name(name.get_ref()))?;
-    let mut vars = BTreeMap::new();
-    for (var, value) in host.vars {
-        source.check(&var.span(), check_var_name(var.get_ref()))?;
-        vars.insert(var.into_inner(), value.0);
-    }
     let host = InventoryHost {
         address: host.address.map(|address| address.0),
         user: host.user.map(|user| user.0).or_else(|| base.user.clone()),
@@ -373,7 +340,6 @@ fn parse_host(
             .key
             .map(|key| source.key_path(&key.0))
             .or_else(|| base.identity_file.clone()),
-        vars,
     };
     Ok((name.into_inner(), host))
 }
@@ -429,23 +395,6 @@ fn parse_member(source: &Source<'_>, entry: Spanned<String>) -> Result<Member, T
             "'{text}': list nested groups in children, e.g. children = [\"{group}\"]"
         )),
         Err(problem) => fail(problem),
-    }
-}
-
-/// Template variables are spelled like identifiers so templates can name
-/// them without quoting.
-fn check_var_name(name: &str) -> Result<(), String> {
-    let mut chars = name.chars();
-    let valid = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if valid {
-        Ok(())
-    } else {
-        Err(format!(
-            "variable '{name}': use letters, digits and '_', not starting with a digit"
-        ))
     }
 }
 
@@ -542,8 +491,6 @@ struct HostToml {
     user: Option<Word>,
     port: Option<Port>,
     key: Option<KeyPath>,
-    #[serde(default)]
-    vars: BTreeMap<Spanned<String>, VarValue>,
 }
 
 #[derive(Deserialize)]
@@ -623,36 +570,19 @@ struct Timeout(Duration);
 impl TryFrom<toml::Value> for Timeout {
     type Error = String;
     fn try_from(value: toml::Value) -> Result<Timeout, String> {
-        match value {
-            toml::Value::String(text) => parse_duration(&text).map(Timeout),
-            toml::Value::Integer(number) => Err(format!(
-                "{number} has no unit; write a string such as \"{number}s\""
-            )),
-            other => Err(format!(
-                "{other} is not a duration; write a string such as \"10s\""
-            )),
-        }
-    }
-}
-
-/// A template variable: any scalar, kept as the text a template would show.
-#[derive(Deserialize)]
-#[serde(try_from = "toml::Value")]
-struct VarValue(String);
-
-impl TryFrom<toml::Value> for VarValue {
-    type Error = String;
-    fn try_from(value: toml::Value) -> Result<VarValue, String> {
-        match value {
-            toml::Value::String(text) => Ok(VarValue(text)),
-            toml::Value::Integer(_)
-            | toml::Value::Float(_)
-            | toml::Value::Boolean(_)
-            | toml::Value::Datetime(_) => Ok(VarValue(value.to_string())),
-            toml::Value::Array(_) | toml::Value::Table(_) => {
-                Err("a variable holds a string, number or boolean, not a list or table".to_string())
+        // A bare number is seconds, as it is in a string and on the command line.
+        let text = match value {
+            toml::Value::String(text) => text,
+            toml::Value::Integer(number) => number.to_string(),
+            other => {
+                return Err(format!(
+                    "{other} is not a duration; write seconds or a string such as \"10s\""
+                ))
             }
-        }
+        };
+        duration::parse(&text)
+            .map(Timeout)
+            .map_err(|e| e.to_string())
     }
 }
 

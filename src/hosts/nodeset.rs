@@ -25,11 +25,6 @@ pub enum NodesetError {
 /// More names than any fleet has; stops `x[0-99999999]` from eating memory.
 const EXPANSION_LIMIT: usize = 1_000_000;
 
-/// Whether `pattern` holds a bracket group that [`expand`] would multiply out.
-pub fn has_range(pattern: &str) -> bool {
-    pattern.contains('[')
-}
-
 /// Expands every bracket group in `pattern`, in order: `web-[1,3]-[a]` is not
 /// valid (items are numbers), `r[1-2]n[01-02]` gives `r1n01 r1n02 r2n01 r2n02`.
 pub fn expand(pattern: &str) -> Result<Vec<String>, NodesetError> {

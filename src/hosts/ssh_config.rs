@@ -25,9 +25,10 @@
 //! * Bad tokens in IdentityFile, CertificateFile or ProxyJump fail
 //!   `resolve`; `ssh -G` prints those raw and only a real connection fails.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use crate::location::Location;
 
 mod eval;
 mod expand;
@@ -301,30 +302,21 @@ pub enum ConfigError {
          character or one of \"$&'(),;<>\\`{{|}}"
     )]
     InvalidHost { host: String },
-    /// A line (or a `-o` override) that ssh would reject.
+    /// A file that an `Include` line matched could not be read.
+    #[error("{at}: cannot read included file {}", file.display())]
+    IncludeRead {
+        at: Location,
+        file: PathBuf,
+        source: std::io::Error,
+    },
+    /// A line that ssh would reject.
     #[error("{at}: {message}")]
     Invalid { at: Location, message: String },
-}
-
-/// Where a bad value came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Location {
-    Line {
-        file: PathBuf,
-        line: u32,
-    },
-    /// An override, shown as the `-o` option it stands for.
-    Override {
+    /// A `-o` override that ssh would reject, shown as the option it is.
+    #[error("-o {keyword}={value}: {message}")]
+    InvalidOverride {
         keyword: String,
         value: String,
+        message: String,
     },
-}
-
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Location::Line { file, line } => write!(f, "{}:{line}", file.display()),
-            Location::Override { keyword, value } => write!(f, "-o {keyword}={value}"),
-        }
-    }
 }

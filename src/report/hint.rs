@@ -85,10 +85,7 @@ mod tests {
     fn a_revoked_key_is_never_advised_to_be_accepted() {
         let revoked = Cause::HostKeyRevoked {
             fingerprint: "ssh-ed25519 SHA256:x".into(),
-            at: crate::known_hosts::Location {
-                file: "kh".into(),
-                line: 1,
-            },
+            at: crate::location::Location::new("kh", 1),
         };
         let text = hint(&revoked).expect("a hint");
         assert!(!text.contains("accept-new"), "{text}");

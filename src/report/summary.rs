@@ -191,7 +191,7 @@ fn format_duration(d: Duration) -> String {
 mod tests {
     use super::*;
     use crate::cause::{Cause, SkipReason};
-    use crate::known_hosts::Location;
+    use crate::location::Location;
     use crate::outcome::Outcome;
     use crate::report::testing::{
         ended, exited, finished, interrupted, run, run_finished, started, PLAIN,
@@ -213,10 +213,7 @@ mod tests {
         let changed = Cause::HostKeyChanged {
             name: "db-02.example.com".into(),
             fingerprint: "ssh-ed25519 SHA256:new".into(),
-            known_at: vec![Location {
-                file: "~/.ssh/known_hosts".into(),
-                line: 7,
-            }],
+            known_at: vec![Location::new("~/.ssh/known_hosts", 7)],
         };
         let stderr = summary(&[
             started(&hosts),
@@ -278,10 +275,7 @@ fleet run 'web-[03,07-09]' …
     fn a_revoked_key_comes_first_with_its_own_hint() {
         let revoked = Cause::HostKeyRevoked {
             fingerprint: "ssh-ed25519 SHA256:old".into(),
-            at: Location {
-                file: "kh".into(),
-                line: 3,
-            },
+            at: Location::new("kh", 3),
         };
         let stderr = summary(&[
             started(&["a", "b"]),

@@ -1,6 +1,7 @@
 //! Broken local files stop `fleet run` before any host is contacted: exit
-//! 3, a message that names the file (and the line, where there is one) and
-//! what is wrong, and never a panic.
+//! 3, one message that names the file (and the line, where there is one),
+//! what is wrong and, for a file that cannot be read, the system's reason;
+//! and never a panic.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -22,9 +23,11 @@ fn location_of(path: &Path, needle: &str) -> String {
     format!("{}:{}", path.display(), line + 1)
 }
 
-/// Asserts that the run stopped before doing anything and said `needles`.
-fn assert_refused(run: &Invocation, needles: &[&str]) {
-    run.assert_exit(3).assert_stderr_mentions(needles);
+/// Asserts that the run stopped before doing anything and that its whole
+/// output is the one error line `fleet: error: MESSAGE`.
+fn assert_refused(run: &Invocation, message: &str) {
+    run.assert_exit(3);
+    assert_eq!(run.stderr, format!("fleet: error: {message}\n"), "{run}");
     assert_eq!(run.stdout, "", "{run}");
 }
 
@@ -42,7 +45,11 @@ fn malformed_or_unusable_files_stop_the_run_with_their_location() {
     let unknown_keyword = lab.ssh_config_variant("unknown-keyword", &[("Hostname2", Some("x"))]);
     assert_refused(
         &run_on(&unknown_keyword),
-        &[&location_of(&unknown_keyword, "Hostname2"), "Hostname2"],
+        &format!(
+            "h01: {}: unknown keyword 'Hostname2' (fix the spelling, or add \
+             'IgnoreUnknown Hostname2' above this line)",
+            location_of(&unknown_keyword, "Hostname2")
+        ),
     );
 
     let known_hosts = scratch.path().join("known_hosts");
@@ -55,7 +62,10 @@ fn malformed_or_unusable_files_stop_the_run_with_their_location() {
     );
     assert_refused(
         &run_on(&garbage),
-        &[&location_of(&known_hosts, "this line is garbage")],
+        &format!(
+            "{}: cannot decode the key (bad base64)",
+            location_of(&known_hosts, "this line is garbage")
+        ),
     );
 
     let inventory = scratch.path().join("inventory.toml");
@@ -73,7 +83,27 @@ fn malformed_or_unusable_files_stop_the_run_with_their_location() {
         );
     // The array opened on line 2 runs into line 3, where the parser
     // expects a comma.
-    assert_refused(&bad_toml, &[&location_of(&inventory, "children")]);
+    assert_refused(
+        &bad_toml,
+        &format!(
+            "{}: missing comma between array elements, expected `,`",
+            location_of(&inventory, "children")
+        ),
+    );
+
+    // A directory cannot be read as a file: the message says so.
+    let unreadable = invoke(lab.fleet().arg("-i").arg(scratch.path()).args([
+        "run",
+        "h01",
+        "echo $FLEET_TEST_HOST",
+    ]));
+    assert_refused(
+        &unreadable,
+        &format!(
+            "cannot read inventory {}: Is a directory (os error 21)",
+            scratch.path().display()
+        ),
+    );
 
     let missing = scratch.path().join("missing.toml");
     assert_refused(
@@ -83,7 +113,10 @@ fn malformed_or_unusable_files_stop_the_run_with_their_location() {
                 .arg(&missing)
                 .args(["run", "h01", "echo $FLEET_TEST_HOST"]),
         ),
-        &[&missing.display().to_string(), "does not exist"],
+        &format!(
+            "inventory {} does not exist; check the -i path",
+            missing.display()
+        ),
     );
 
     let no_key = scratch.path().join("no_such_key");
@@ -93,7 +126,10 @@ fn malformed_or_unusable_files_stop_the_run_with_their_location() {
     );
     assert_refused(
         &run_on(&missing_key),
-        &[&no_key.display().to_string(), "no such identity file"],
+        &format!(
+            "identity file {}: no such identity file; check the IdentityFile path",
+            no_key.display()
+        ),
     );
 
     let loose_key = scratch.path().join("loose_key");
@@ -105,12 +141,33 @@ fn malformed_or_unusable_files_stop_the_run_with_their_location() {
     );
     assert_refused(
         &run_on(&loose),
-        &[&loose_key.display().to_string(), "permissions", "0644"],
+        &format!(
+            "identity file {key}: permissions 0644 are too open: a private key must not be \
+             readable by others; run chmod 600 {key}",
+            key = loose_key.display()
+        ),
     );
 
     let log = lab.host("h01").sshd_log();
     assert!(
         !log.contains("Connection from"),
         "h01 was contacted:\n{log}"
+    );
+}
+
+#[test]
+fn a_missing_dash_f_file_is_named_with_the_reason() {
+    let lab = Lab::builder().build();
+    let scratch = TempDir::new().unwrap();
+    let missing = scratch.path().join("no_such_config");
+    assert_refused(
+        &invoke(
+            lab.fleet_with_config(&missing)
+                .args(["run", "h01", "echo $FLEET_TEST_HOST"]),
+        ),
+        &format!(
+            "cannot read ssh config {}: No such file or directory (os error 2)",
+            missing.display()
+        ),
     );
 }

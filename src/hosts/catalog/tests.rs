@@ -59,10 +59,7 @@ fn select(catalog: &Catalog, selectors: &str, excludes: &[&str]) -> Vec<String> 
 /// The error for a selection, with the temporary directory replaced by `DIR`.
 fn error(dir: &TempDir, catalog: &Catalog, selectors: &str, excludes: &[&str]) -> String {
     let excludes: Vec<String> = excludes.iter().map(|e| e.to_string()).collect();
-    let message = catalog
-        .select(selectors, &excludes)
-        .unwrap_err()
-        .to_string();
+    let message = crate::error::chain(&catalog.select(selectors, &excludes).unwrap_err());
     message.replace(&dir.path().display().to_string(), "DIR")
 }
 
@@ -374,7 +371,12 @@ fn a_name_ssh_refuses_stops_the_run() {
     let error = catalog.resolve("web-01,bad;name", &[]).unwrap_err();
     assert!(
         matches!(&error, TargetError::SshConfig { host, .. } if host == "bad;name"),
-        "{error}"
+        "{error:?}"
+    );
+    let message = crate::error::chain(&error);
+    assert!(
+        message.starts_with("bad;name: 'bad;name' is not a usable host name"),
+        "{message}"
     );
 }
 

@@ -32,7 +32,7 @@ fn load_one(text: &str) -> (TempDir, Result<Inventory, TargetError>) {
 /// The error for `text`, with the temporary directory replaced by `DIR`.
 fn error(text: &str) -> String {
     let (dir, inventory) = load_one(text);
-    let message = inventory.unwrap_err().to_string();
+    let message = crate::error::chain(&inventory.unwrap_err());
     message.replace(&dir.path().display().to_string(), "DIR")
 }
 
@@ -54,7 +54,6 @@ address = "10.0.0.11"
 user = "root"
 port = 2222
 key = "~/.ssh/web"
-vars = { role = "frontend", weight = 3, canary = true }
 
 [hosts.lb-1]
 
@@ -83,15 +82,6 @@ fn reads_hosts_groups_and_defaults() {
     assert_eq!(web.user.as_deref(), Some("root"));
     assert_eq!(web.port, Some(2222));
     assert_eq!(web.identity_file, Some(PathBuf::from("~/.ssh/web")));
-    let vars: Vec<(&str, &str)> = web
-        .vars
-        .iter()
-        .map(|(name, value)| (name.as_str(), value.as_str()))
-        .collect();
-    assert_eq!(
-        vars,
-        [("canary", "true"), ("role", "frontend"), ("weight", "3")]
-    );
 
     // An empty table is a host with the file's defaults; a relative key is
     // relative to the inventory's directory.
@@ -111,7 +101,7 @@ fn reads_hosts_groups_and_defaults() {
     let members: Vec<&str> = group.members.iter().map(|m| m.text.as_str()).collect();
     assert_eq!(members, ["web-[01-03]", "lb-1", "web-3*"]);
     assert_eq!(group.children[0].name, "canary");
-    assert_eq!(group.at.line, Some(19));
+    assert_eq!(group.at.line, Some(18));
     assert_eq!(inventory.files(), [dir.path().join("fleet.toml")]);
 }
 
@@ -122,7 +112,6 @@ fn host_fields_become_ssh_overrides() {
         user: Some("root".to_string()),
         port: Some(2222),
         identity_file: Some(PathBuf::from("~/.ssh/web")),
-        vars: BTreeMap::new(),
     };
     assert_eq!(
         host.overrides(),
@@ -215,6 +204,23 @@ fn an_empty_file_is_an_empty_inventory() {
 }
 
 #[test]
+fn an_unreadable_file_is_an_error_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let error = Inventory::load(&[InventoryFile {
+        path: dir.path().to_path_buf(),
+        explicit: false,
+    }])
+    .unwrap_err();
+    assert_eq!(
+        crate::error::chain(&error),
+        format!(
+            "cannot read inventory {}: Is a directory (os error 21)",
+            dir.path().display()
+        )
+    );
+}
+
+#[test]
 fn syntax_errors_name_file_and_line() {
     assert_eq!(
         error("[hosts.a]\nuser = \"x\"\nport = \n"),
@@ -226,7 +232,12 @@ fn syntax_errors_name_file_and_line() {
 fn unknown_fields_name_file_and_line() {
     assert_eq!(
         error("[hosts.a]\nuser = \"x\"\nadress = \"10.0.0.1\"\n"),
-        "DIR/fleet.toml:3: unknown field `adress`, expected one of `address`, `user`, `port`, `key`, `vars`"
+        "DIR/fleet.toml:3: unknown field `adress`, expected one of `address`, `user`, `port`, `key`"
+    );
+    // There are no per-host variables: nothing would use them.
+    assert_eq!(
+        error("[hosts.a]\nvars = { role = \"web\" }\n"),
+        "DIR/fleet.toml:2: unknown field `vars`, expected one of `address`, `user`, `port`, `key`"
     );
     assert_eq!(
         error("[defaults]\nparalel = 3\n"),
@@ -253,12 +264,16 @@ fn bad_values_name_file_and_line() {
         "DIR/fleet.toml:2: parallel = 0: run on at least 1 host at a time"
     );
     assert_eq!(
-        error("[defaults]\ntimeout = 10\n"),
-        "DIR/fleet.toml:2: 10 has no unit; write a string such as \"10s\""
+        error("[defaults]\nconnect_timeout = \"10 s\"\n"),
+        "DIR/fleet.toml:2: '10 s' is not a duration; write seconds (\"10\") or a number and a unit: \"500ms\", \"10s\", \"1m30s\", \"5m\" or \"1h\""
     );
     assert_eq!(
-        error("[defaults]\nconnect_timeout = \"10 s\"\n"),
-        "DIR/fleet.toml:2: '10 s' is not a duration; write a number and a unit: \"500ms\", \"10s\", \"5m\" or \"1h\""
+        error("[defaults]\ntimeout = 0\n"),
+        "DIR/fleet.toml:2: '0': a duration must be more than zero"
+    );
+    assert_eq!(
+        error("[defaults]\ntimeout = 1.5\n"),
+        "DIR/fleet.toml:2: 1.5 is not a duration; write seconds or a string such as \"10s\""
     );
     assert_eq!(
         error("[hosts.a]\nuser = \"de ploy\"\n"),
@@ -268,25 +283,22 @@ fn bad_values_name_file_and_line() {
         error("[hosts.a]\nkey = \"\"\n"),
         "DIR/fleet.toml:2: a key path cannot be empty"
     );
-    assert_eq!(
-        error("[hosts.a]\nvars = { list = [1, 2] }\n"),
-        "DIR/fleet.toml:2: a variable holds a string, number or boolean, not a list or table"
-    );
 }
 
 #[test]
-fn durations_need_a_unit() {
-    assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-    assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
-    assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
-    assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
-    assert_eq!(
-        parse_duration("0s").unwrap_err(),
-        "'0s': a duration must be more than zero"
-    );
-    for bad in ["10", "s", "", "1.5s", "10d", "-1s", "99999999999999999999h"] {
-        assert!(parse_duration(bad).is_err(), "{bad}");
+fn timeouts_take_the_one_duration_syntax() {
+    let timeout = |value: &str| {
+        let (_dir, inventory) = load_one(&format!("[defaults]\ntimeout = {value}\n"));
+        inventory.ok().map(|inventory| inventory.defaults().timeout)
+    };
+    for &(text, expected) in crate::duration::EXAMPLES {
+        let quoted = toml::Value::String(text.to_string()).to_string();
+        assert_eq!(timeout(&quoted), expected.map(Some), "timeout = {quoted}");
     }
+    // A TOML number is a bare number: seconds.
+    assert_eq!(timeout("10"), Some(Some(Duration::from_secs(10))));
+    assert_eq!(timeout("0"), None);
+    assert_eq!(timeout("-5"), None);
 }
 
 #[test]
@@ -298,10 +310,6 @@ fn bad_names_name_file_and_line() {
     assert_eq!(
         error("[groups.web]\n[groups.\"a,b\"]\n"),
         "DIR/fleet.toml:2: 'a,b' cannot be a name: selectors would read ',' in it as syntax"
-    );
-    assert_eq!(
-        error("[hosts.a]\nvars = { 1st = \"x\" }\n"),
-        "DIR/fleet.toml:2: variable '1st': use letters, digits and '_', not starting with a digit"
     );
 }
 

@@ -16,7 +16,9 @@ use super::local;
 use super::parse::{Criterion, Header, HostPattern, ItemKind, Setting};
 use super::pattern::{self, ListMatch};
 use super::value::{self, Jump};
-use super::{ConfigError, HostOptions, Location, SshConfig, StrictHostKeyChecking};
+use super::{ConfigError, HostOptions, SshConfig, StrictHostKeyChecking};
+use crate::location::Location;
+use crate::wildcard::match_pattern;
 
 /// ssh's `SSH_MAX_IDENTITY_FILES` (also its limit on certificate files).
 const MAX_KEY_FILES: usize = 100;
@@ -133,26 +135,20 @@ pub(super) fn resolve(
 }
 
 impl Eval<'_> {
-    fn location(&self, at: At) -> Location {
+    fn error(&self, at: At, message: String) -> ConfigError {
         match at {
-            At::Line { file, line } => Location::Line {
-                file: self.cfg.files[file].path.clone(),
-                line,
+            At::Line { file, line } => ConfigError::Invalid {
+                at: Location::new(self.cfg.files[file].path.clone(), line as usize),
+                message,
             },
             At::Override(i) => {
                 let (keyword, value) = &self.overrides[i];
-                Location::Override {
+                ConfigError::InvalidOverride {
                     keyword: keyword.clone(),
                     value: value.clone(),
+                    message,
                 }
             }
-        }
-    }
-
-    fn error(&self, at: At, message: String) -> ConfigError {
-        ConfigError::Invalid {
-            at: self.location(at),
-            message,
         }
     }
 
@@ -292,13 +288,13 @@ impl Eval<'_> {
             let matched = match criterion {
                 Criterion::All => return Ok(result && !negated),
                 Criterion::Canonical | Criterion::Final => pass.final_host.is_some(),
-                Criterion::Host(list) => pattern::match_hostname(&host, list),
-                Criterion::OriginalHost(list) => pattern::match_hostname(self.host_arg, list),
+                Criterion::Host(list) => pattern::match_hostname(list, &host),
+                Criterion::OriginalHost(list) => pattern::match_hostname(list, self.host_arg),
                 Criterion::User(list) => {
-                    pattern::match_pattern_list(remote_user, list, false) == ListMatch::Matched
+                    pattern::match_pattern_list(list, remote_user, false) == ListMatch::Matched
                 }
                 Criterion::LocalUser(list) => {
-                    pattern::match_pattern_list(&self.cfg.env.user, list, false)
+                    pattern::match_pattern_list(list, &self.cfg.env.user, false)
                         == ListMatch::Matched
                 }
                 // ssh only runs the command while everything before it matched.
@@ -322,7 +318,7 @@ impl Eval<'_> {
 
     fn check_unknown(&self, keyword: &str, at: At) -> Result<(), ConfigError> {
         let ignored = self.st.ignore_unknown.as_deref().is_some_and(|list| {
-            pattern::match_pattern_list(&keyword.to_ascii_lowercase(), list, true)
+            pattern::match_pattern_list(list, &keyword.to_ascii_lowercase(), true)
                 == ListMatch::Matched
         });
         if ignored {
@@ -590,7 +586,7 @@ impl Eval<'_> {
 fn host_matches(patterns: &[HostPattern], host: &str) -> bool {
     let mut matched = false;
     for p in patterns {
-        if pattern::match_pattern(host.as_bytes(), p.pattern.as_bytes()) {
+        if match_pattern(p.pattern.as_bytes(), host.as_bytes()) {
             if p.negated {
                 return false;
             }

@@ -17,7 +17,8 @@ use super::lexer::{self, RawLine, Words};
 use super::local;
 use super::pattern;
 use super::value::{self, Jump};
-use super::{ConfigError, LocalEnv, Location, StrictHostKeyChecking};
+use super::{ConfigError, LocalEnv, StrictHostKeyChecking};
+use crate::location::Location;
 
 /// OpenSSH's `READCONF_MAX_DEPTH`: how deeply Includes may nest.
 const MAX_INCLUDE_DEPTH: u32 = 16;
@@ -205,10 +206,7 @@ impl<'a> Loader<'a> {
         for (n, line) in text.split('\n').enumerate() {
             let line_no = u32::try_from(n + 1).unwrap_or(u32::MAX);
             let at = |message: String| ConfigError::Invalid {
-                at: Location::Line {
-                    file: path.to_path_buf(),
-                    line: line_no,
-                },
+                at: Location::new(path, line_no as usize),
                 message,
             };
             let Some(raw) = lexer::split_line(line).map_err(at)? else {
@@ -345,11 +343,9 @@ impl<'a> Loader<'a> {
         path: &Path,
         line: u32,
     ) -> Result<Vec<usize>, ConfigError> {
+        let location = Location::new(path, line as usize);
         let at = |message: String| ConfigError::Invalid {
-            at: Location::Line {
-                file: path.to_path_buf(),
-                line,
-            },
+            at: location.clone(),
             message,
         };
         let included = Origin {
@@ -387,11 +383,12 @@ impl<'a> Loader<'a> {
                     Ok(text) => text,
                     // A dangling symlink matched by the glob: ssh skips it.
                     Err(ReadError::Io(e)) if e.kind() == io::ErrorKind::NotFound => continue,
-                    Err(ReadError::Io(e)) => {
-                        return Err(at(format!(
-                            "cannot read included file {}: {e}",
-                            file.display()
-                        )))
+                    Err(ReadError::Io(source)) => {
+                        return Err(ConfigError::IncludeRead {
+                            at: location,
+                            file,
+                            source,
+                        })
                     }
                     Err(ReadError::Permissions) => {
                         return Err(ConfigError::Permissions { path: file })

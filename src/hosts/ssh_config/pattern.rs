@@ -1,14 +1,13 @@
-//! OpenSSH's wildcard matching (`Host`, `Match`, `IgnoreUnknown`) and the
-//! glob(3) expansion behind `Include`.
+//! OpenSSH's comma-separated pattern lists (`Match`, `IgnoreUnknown`), built
+//! on [`crate::wildcard::match_pattern`], and the glob(3) expansion behind
+//! `Include`. Every function takes the patterns first and the text second,
+//! as `match_pattern` does.
 
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
-/// `*` and `?` wildcards over bytes, case-sensitive, like `match_pattern()`.
-pub(super) fn match_pattern(s: &[u8], p: &[u8]) -> bool {
-    crate::wildcard::match_pattern(p, s)
-}
+use crate::wildcard::{match_pattern, match_with};
 
 /// How a comma-separated pattern list matched, as `match_pattern_list()`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,10 +18,11 @@ pub(super) enum ListMatch {
     Matched,
 }
 
-/// Matches `s` against `a,b,!c`; with `lower`, the patterns are lowercased
-/// first. A sub-pattern of 1023 bytes or more fails the whole list, as in
-/// OpenSSH's fixed buffer.
-pub(super) fn match_pattern_list(s: &str, list: &str, lower: bool) -> ListMatch {
+/// Matches `s` against `list`, such as `a,b,!c`; with `lower`, the patterns
+/// are lowercased first. A sub-pattern of 1023 bytes or more fails the whole
+/// list, as in OpenSSH's fixed buffer. (OpenSSH's `match_pattern_list(s,
+/// list, lower)` takes the text first.)
+pub(super) fn match_pattern_list(list: &str, s: &str, lower: bool) -> ListMatch {
     let list = list.as_bytes();
     let mut positive = false;
     let mut i = 0;
@@ -45,9 +45,9 @@ pub(super) fn match_pattern_list(s: &str, list: &str, lower: bool) -> ListMatch 
             return ListMatch::NoMatch;
         }
         let matched = if lower {
-            match_pattern(s.as_bytes(), &sub.to_ascii_lowercase())
+            match_pattern(&sub.to_ascii_lowercase(), s.as_bytes())
         } else {
-            match_pattern(s.as_bytes(), sub)
+            match_pattern(sub, s.as_bytes())
         };
         if matched {
             if negated {
@@ -64,8 +64,8 @@ pub(super) fn match_pattern_list(s: &str, list: &str, lower: bool) -> ListMatch 
 }
 
 /// `match_hostname()`: the name and the patterns compare case-insensitively.
-pub(super) fn match_hostname(host: &str, list: &str) -> bool {
-    match_pattern_list(&host.to_ascii_lowercase(), list, true) == ListMatch::Matched
+pub(super) fn match_hostname(list: &str, host: &str) -> bool {
+    match_pattern_list(list, &host.to_ascii_lowercase(), true) == ListMatch::Matched
 }
 
 /// Expands an `Include` pattern (already `~`-expanded and anchored) like
@@ -152,7 +152,7 @@ fn fnmatch(p: &[u8], name: &[u8]) -> bool {
     if name.first() == Some(&b'.') && !(p.starts_with(b".") || p.starts_with(b"\\.")) {
         return false;
     }
-    crate::wildcard::match_with(p, name, match_one)
+    match_with(p, name, match_one)
 }
 
 /// Matches one byte at pattern position `pi`; returns the next position.
@@ -201,5 +201,32 @@ fn bracket(p: &[u8], pi: usize, c: u8) -> Option<(bool, usize)> {
         } else {
             matched |= lo == c;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{match_hostname, match_pattern_list, ListMatch};
+
+    #[test]
+    fn lists_take_the_patterns_first_and_a_negation_wins() {
+        assert_eq!(
+            match_pattern_list("web*,!web3", "web1", false),
+            ListMatch::Matched
+        );
+        assert_eq!(
+            match_pattern_list("web*,!web3", "web3", false),
+            ListMatch::Negated
+        );
+        assert_eq!(
+            match_pattern_list("web*,!web3", "db1", false),
+            ListMatch::NoMatch
+        );
+        assert_eq!(
+            match_pattern_list("WEB*", "web1", false),
+            ListMatch::NoMatch
+        );
+        assert_eq!(match_pattern_list("WEB*", "web1", true), ListMatch::Matched);
+        assert!(match_hostname("*.Example.com", "Web1.EXAMPLE.com"));
     }
 }

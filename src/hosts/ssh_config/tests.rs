@@ -69,8 +69,7 @@ impl Home {
     }
 
     fn tidy(&self, e: &ConfigError) -> String {
-        e.to_string()
-            .replace(&self.path().display().to_string(), "~")
+        crate::error::chain(e).replace(&self.path().display().to_string(), "~")
     }
 
     fn home(&self, rel: &str) -> PathBuf {
@@ -553,6 +552,21 @@ fn included_files_writable_by_others_are_refused() {
 }
 
 #[test]
+fn an_included_file_that_cannot_be_read_names_the_line_and_the_reason() {
+    let home = Home::new();
+    std::os::unix::fs::symlink("loop.conf", home.home(".ssh/loop.conf")).expect("symlink");
+    assert_eq!(
+        home.load_error(
+            "Port 2200
+Include loop.conf
+"
+        ),
+        "~/.ssh/config:2: cannot read included file ~/.ssh/loop.conf: \
+         Too many levels of symbolic links (os error 40)"
+    );
+}
+
+#[test]
 fn an_included_directory_reads_as_empty() {
     let home = Home::new();
     fs::create_dir(home.home(".ssh/dir")).expect("mkdir");
@@ -948,7 +962,10 @@ fn a_missing_top_level_file_is_an_error_naming_it() {
     let home = Home::new();
     let missing = home.home(".ssh/nope");
     let e = SshConfig::load(&missing, &home.env()).expect_err("missing file");
-    assert_eq!(home.tidy(&e), "cannot read ssh config ~/.ssh/nope");
+    assert_eq!(
+        home.tidy(&e),
+        "cannot read ssh config ~/.ssh/nope: No such file or directory (os error 2)"
+    );
     match e {
         ConfigError::Read { source, .. } => assert_eq!(source.kind(), std::io::ErrorKind::NotFound),
         other => panic!("unexpected {other:?}"),
