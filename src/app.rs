@@ -22,10 +22,15 @@ use crate::plan::Plan;
 use crate::report;
 use crate::settings::{self, RunSettings};
 
-/// How many events may wait for the reporters before hosts pause: enough
-/// to smooth bursts, small enough that a stalled stdout bounds memory
-/// (at most this many lines of at most 16 KiB each).
+/// How many events may wait for the outputs before hosts pause: enough to
+/// smooth bursts, small enough that a stalled stdout bounds memory (each
+/// event holds at most one SSH packet of output, plus a cut line).
 const EVENT_QUEUE: usize = 256;
+
+/// Output is written once this much of it is waiting, even in the middle
+/// of a batch of events: a batch of prefixed short lines can be several
+/// times the size of the events it came from.
+const FLUSH_AT: usize = 256 * 1024;
 
 /// Runs one invocation and returns its exit code.
 pub fn run(cli: Cli) -> Result<i32, SetupError> {
@@ -173,6 +178,9 @@ fn report_loop(mut received: mpsc::Receiver<Event>, options: &report::ReportOpti
         let waiting = std::iter::from_fn(|| received.try_recv().ok()).take(EVENT_QUEUE);
         for event in std::iter::once(first).chain(waiting) {
             reporters.report(&event);
+            if reporters.pending() >= FLUSH_AT {
+                reporters.flush();
+            }
         }
         reporters.flush();
     }

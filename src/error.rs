@@ -2,7 +2,7 @@
 //!
 //! A setup error (bad config, a selector that matches nothing, an unusable
 //! key) stops the run before any host is contacted. A host that fails is not
-//! an error at all: it is an [`crate::event::Outcome`].
+//! an error at all: it is an [`crate::outcome::Outcome`].
 
 use std::error::Error;
 use std::path::PathBuf;

@@ -3,14 +3,14 @@
 //! [`prepare`] does everything that can fail locally before the first
 //! connection (reading known_hosts and key files, asking passphrases) and
 //! yields one [`ConnectSpec`] per target. [`execute`] then hands the hosts
-//! to the [dispatcher](dispatch), which starts them stage by stage; each
-//! host task reaches its host ([`connect`]) and drives its host plan,
+//! to the dispatcher (`dispatch`), which starts them stage by stage; each
+//! host task reaches its host (`connect`) and drives its host plan,
 //! running each step on a channel of that one connection. It never prints:
 //! everything it learns becomes an [`Event`].
 
 mod auth;
 mod connect;
-pub mod dispatch;
+mod dispatch;
 mod drive;
 mod handshake;
 mod hostkey;

@@ -3,6 +3,7 @@
 //! spelling of fleet's own commands and flags, is easy to keep right.
 
 use crate::cause::{Cause, SkipReason};
+use crate::outcome::Status;
 
 /// Marks where [`hint`] texts want the folded list of the hosts concerned.
 pub(crate) const HOSTS: &str = "{hosts}";
@@ -39,40 +40,24 @@ const INTERRUPTED: &str = "abandoned by the second Ctrl-C: the command may still
     these hosts";
 
 /// The advice for hosts that failed because of `cause`, if there is any
-/// worth giving; [`HOSTS`] in it stands for those hosts.
+/// worth giving; [`HOSTS`] in it stands for those hosts. Mostly the status
+/// decides; a few causes have advice of their own.
 pub(crate) fn hint(cause: &Cause) -> Option<&'static str> {
-    use Cause::*;
-    let text = match cause.root() {
-        Refused => REFUSED,
-        ConnectTimedOut
-        | Dns { .. }
-        | NoRoute
-        | NetworkUnreachable
-        | Reset
-        | Network(_)
-        | ClosedInHandshake
-        | Tunnel { .. } => UNREACHABLE,
-        HostKeyUnknown { .. } => HOST_KEY_UNKNOWN,
-        HostKeyChanged { .. } => HOST_KEY_CHANGED,
-        CertificateRequired { .. } => CERTIFICATE_REQUIRED,
-        HostKeyRevoked { .. } => HOST_KEY_REVOKED,
-        AuthDenied { .. } => AUTH_FAILED,
-        Timeout(_) => TIMEOUT,
-        Exited(_) | Killed(_) => FAILED,
-        Skipped(SkipReason::Interrupted) => SKIPPED,
-        Skipped(SkipReason::FailureBudget) => OVER_BUDGET,
-        Interrupted => INTERRUPTED,
-        LearnFailed(_)
-        | NoCommonAlgorithm(_)
-        | Protocol(_)
-        | Unsupported(_)
-        | NoExitStatus
-        | ChannelRefused(_)
-        | ExecRefused
-        | ExecFailed(_)
-        | PlanError(_)
-        | Panicked(_)
-        | Jump { .. } => return None,
+    let cause = cause.root();
+    let text = match (cause.status(), cause) {
+        (_, Cause::Refused) => REFUSED,
+        (_, Cause::CertificateRequired { .. }) => CERTIFICATE_REQUIRED,
+        (_, Cause::Skipped(SkipReason::FailureBudget)) => OVER_BUDGET,
+        (Status::Unreachable, _) => UNREACHABLE,
+        (Status::HostKeyUnknown, _) => HOST_KEY_UNKNOWN,
+        (Status::HostKeyChanged, _) => HOST_KEY_CHANGED,
+        (Status::HostKeyRevoked, _) => HOST_KEY_REVOKED,
+        (Status::AuthFailed, _) => AUTH_FAILED,
+        (Status::Timeout, _) => TIMEOUT,
+        (Status::Failed, _) => FAILED,
+        (Status::Skipped, _) => SKIPPED,
+        (Status::Interrupted, _) => INTERRUPTED,
+        (Status::Ok | Status::Error, _) => return None,
     };
     Some(text)
 }

@@ -154,6 +154,11 @@ impl Reporters {
         }
     }
 
+    /// How many bytes of output wait for [`Reporters::flush`].
+    pub fn pending(&self) -> usize {
+        self.terminal.pending()
+    }
+
     /// Writes out everything reported so far. The caller flushes after each
     /// batch of events, so a busy run costs one write per batch, not one per
     /// line. A closed stdout only ends what goes there.
@@ -166,21 +171,9 @@ impl Reporters {
 mod tests {
     use super::*;
     use testing::{
-        err, exited, feed, finished, out, run, run_finished, started, Capture, Counter, PLAIN,
+        err, exited, feed, finished, out, run, run_finished, started, Capture, ClosedPipe, Counter,
+        PLAIN,
     };
-
-    /// A stdout whose reader went away, as with `fleet run … | head -1`.
-    struct ClosedPipe;
-
-    impl Write for ClosedPipe {
-        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
-            Err(io::ErrorKind::BrokenPipe.into())
-        }
-
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
 
     #[test]
     fn human_run_streams_lines_then_summarizes() {

@@ -57,6 +57,11 @@ impl Terminal {
         &mut self.stderr.buf
     }
 
+    /// How many bytes wait for the next flush.
+    pub fn pending(&self) -> usize {
+        self.stdout.buf.len() + self.stderr.buf.len()
+    }
+
     /// The progress bar, while there is one.
     pub fn bar(&self) -> Option<&ProgressBar> {
         self.bar.as_ref()
@@ -118,24 +123,12 @@ impl Pending {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::testing::Capture;
-
-    struct Failing;
-
-    impl Write for Failing {
-        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
-            Err(io::ErrorKind::BrokenPipe.into())
-        }
-
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
+    use crate::report::testing::{Capture, ClosedPipe};
 
     #[test]
     fn stderr_is_written_even_when_stdout_fails() {
         let stderr = Capture::default();
-        let mut term = Terminal::new(Box::new(Failing), Box::new(stderr.clone()), None);
+        let mut term = Terminal::new(Box::new(ClosedPipe), Box::new(stderr.clone()), None);
         term.stdout().extend_from_slice(b"lost\n");
         term.stderr().extend_from_slice(b"kept\n");
         term.flush();

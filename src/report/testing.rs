@@ -41,6 +41,19 @@ impl Write for Capture {
     }
 }
 
+/// A stream whose reader went away, as stdout with `fleet run … | head -1`.
+pub(crate) struct ClosedPipe;
+
+impl Write for ClosedPipe {
+    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+        Err(io::ErrorKind::BrokenPipe.into())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Reporters for `opts` writing to fresh captures, without a progress bar.
 pub(crate) fn reporters(opts: ReportOptions) -> (Reporters, Capture, Capture) {
     let (stdout, stderr) = (Capture::default(), Capture::default());

@@ -106,6 +106,8 @@ enum Kind {
     /// Presents host certificates signed by the lab's host CA, which
     /// known_hosts trusts with one `@cert-authority` line instead of keys.
     Certified,
+    /// known_hosts marks each of its keys `@revoked`.
+    Revoked,
 }
 
 /// Collects the hosts of a [`Lab`]; hosts appear in `ssh_config` in the
@@ -265,6 +267,11 @@ impl LabBuilder {
         self.with(name, Kind::Certified)
     }
 
+    /// Adds a real sshd whose every key known_hosts marks `@revoked`.
+    pub fn revoked(self, name: &str) -> Self {
+        self.with(name, Kind::Revoked)
+    }
+
     /// Adds a real sshd that known_hosts does not mention.
     pub fn unknown_key(self, name: &str) -> Self {
         self.with(name, Kind::UnknownKey)
@@ -393,8 +400,13 @@ impl LabBuilder {
                         _ => Some(&started.host.host_keys),
                     };
                     let (ip, port) = (started.host.addr.ip(), started.host.addr.port());
+                    let marker = if *kind == Kind::Revoked {
+                        "@revoked "
+                    } else {
+                        ""
+                    };
                     for key in known.into_iter().flatten() {
-                        writeln!(known_hosts, "[{ip}]:{port} {}", key.public).unwrap();
+                        writeln!(known_hosts, "{marker}[{ip}]:{port} {}", key.public).unwrap();
                     }
                     sshds.push(started.sshd);
                     started.host

@@ -112,3 +112,32 @@ fn host_certificates_from_a_trusted_ca_verify() {
     let log = lab.host("c01").sshd_log();
     assert!(!log.contains("no matching host key"), "{log}");
 }
+
+#[test]
+fn a_revoked_key_has_its_own_status_and_is_never_advised_to_be_trusted() {
+    let lab = Lab::builder().healthy(1).revoked("burned").build();
+    let run = invoke(lab.fleet().args(["run", "--json", "h01,burned", "true"]));
+    run.assert_exit(2);
+    let results = run.results();
+    assert_eq!(results["h01"]["status"], "ok", "{run}");
+    assert_eq!(results["burned"]["status"], "host_key_revoked", "{run}");
+    let error = results["burned"]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("is marked @revoked in"), "{run}");
+    assert!(
+        error.contains(lab.host("burned").fingerprint("ssh-ed25519")),
+        "{run}"
+    );
+    assert_eq!(run.count("host_key_revoked"), 1, "{run}");
+    // Even with accept-new, a revoked key is refused, and the advice is
+    // not to trust it again.
+    let human = invoke(lab.fleet().args([
+        "-o",
+        "StrictHostKeyChecking=accept-new",
+        "run",
+        "burned",
+        "true",
+    ]));
+    human.assert_exit(2);
+    human.assert_stderr_mentions(&["host_key_revoked:", "must not be trusted again"]);
+    assert!(!human.stderr.contains("accept-new"), "{human}");
+}

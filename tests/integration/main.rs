@@ -16,6 +16,7 @@ mod inventory;
 mod invocation;
 mod key_types;
 mod ls;
+mod plans;
 mod proxy_jump;
 mod run;
 mod selection;

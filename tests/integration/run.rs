@@ -1,7 +1,7 @@
 //! `fleet run` against healthy hosts: each host's output comes back under
 //! its own name, exit statuses and signals are reported per host, `--stdin`
-//! reaches every host, and remote control characters never reach the
-//! terminal raw.
+//! reaches every host, remote control characters never reach the terminal
+//! raw, and a reader that closes stdout early ends the run quietly.
 
 use serde_json::{json, Value};
 
@@ -154,4 +154,38 @@ fn remote_control_characters_are_shown_escaped_never_raw() {
             "raw control character on {name}\n{run}"
         );
     }
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly_with_the_summary_and_the_exit_code() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+
+    let lab = Lab::builder().healthy(2).build();
+    // What `fleet run … | head -1` does: read one line, close the pipe.
+    let mut child = lab
+        .fleet()
+        .args(["run", "h*", "seq 100000"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("fleet starts");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("piped"))
+        .read_line(&mut first)
+        .expect("a first line");
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("piped")
+        .read_to_string(&mut stderr)
+        .expect("stderr");
+    let status = child.wait().expect("fleet ends");
+    assert!(first.ends_with("| 1\n"), "{first:?}");
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("2 hosts: 2 ok"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
 }
