@@ -3,9 +3,9 @@
 //! the inventory, then built-in defaults.
 
 use std::io::IsTerminal;
-use std::time::Duration;
+use std::path::PathBuf;
 
-use crate::cli::{ColorChoice, GlobalArgs, RolloutArgs, RunArgs};
+use crate::cli::{ColorChoice, FanoutArgs, GlobalArgs, RolloutArgs};
 use crate::error::SetupError;
 use crate::exec::ExecOptions;
 use crate::hosts::InventoryDefaults;
@@ -15,65 +15,62 @@ use crate::report::{OutputMode, ReportOptions};
 /// How many hosts are worked on at once when nothing says otherwise.
 pub const DEFAULT_PARALLEL: usize = 64;
 
-/// Everything `fleet run` needs besides the targets and the command.
+/// What every command that reaches hosts needs besides its targets and its
+/// plan: how to connect, how to show the run, and how to schedule it.
 #[derive(Debug, Clone)]
-pub struct RunSettings {
+pub struct Settings {
     pub exec: ExecOptions,
     pub report: ReportOptions,
     /// Hosts worked on at once.
     pub parallel: usize,
     pub schedule: Schedule,
-    /// Limit on each command, once the host is logged in.
-    pub command_timeout: Option<Duration>,
-    pub read_stdin: bool,
 }
 
-impl RunSettings {
+impl Settings {
+    /// Merges the flags with the inventory's defaults. `mode` is how a
+    /// run's output is shown when `--json` is not given; `schedule` comes
+    /// from [`schedule`] for subcommands with rollout flags.
     pub fn new(
         global: &GlobalArgs,
-        args: &RunArgs,
+        fanout: &FanoutArgs,
+        schedule: Schedule,
+        mode: OutputMode,
         defaults: &InventoryDefaults,
-        home: std::path::PathBuf,
-    ) -> Result<RunSettings, SetupError> {
-        let mode = if args.json {
-            OutputMode::Json
-        } else {
-            OutputMode::Lines
-        };
-        Ok(RunSettings {
+        home: PathBuf,
+    ) -> Settings {
+        let mode = if fanout.json { OutputMode::Json } else { mode };
+        Settings {
             exec: ExecOptions {
-                connect_timeout: args.connect_timeout.or(defaults.connect_timeout),
+                connect_timeout: fanout.connect_timeout.or(defaults.connect_timeout),
                 insecure_ignore_host_keys: global.insecure_ignore_host_keys,
                 home,
             },
             report: ReportOptions {
                 mode,
-                color: mode == OutputMode::Lines && use_color(global.color),
+                color: mode != OutputMode::Json && use_color(global.color),
                 progress: std::io::stderr().is_terminal(),
             },
-            parallel: args
+            parallel: fanout
                 .parallel
                 .map(|n| n as usize)
                 .or(defaults.parallel.map(usize::from))
                 .unwrap_or(DEFAULT_PARALLEL),
-            schedule: schedule(&args.rollout)?,
-            command_timeout: args.timeout.or(defaults.timeout),
-            read_stdin: args.stdin,
-        })
+            schedule,
+        }
     }
 }
 
-/// The stages the rollout flags ask for.
-fn schedule(args: &RolloutArgs) -> Result<Schedule, SetupError> {
+/// The stages the rollout flags ask for, over the subcommand's `default`.
+pub fn schedule(args: &RolloutArgs, default: Schedule) -> Result<Schedule, SetupError> {
     if let Some(batch @ (Share::Hosts(0) | Share::Percent(0))) = args.batch {
         return Err(SetupError::Usage(format!(
             "--batch {batch}: a batch needs at least one host"
         )));
     }
     Ok(Schedule {
-        canary: args.canary,
-        batch: args.batch,
-        max_failures: args.max_failures,
+        canary: args.canary.unwrap_or(default.canary),
+        batch: args.batch.or(default.batch),
+        max_failures: args.max_failures.or(default.max_failures),
     })
 }
 

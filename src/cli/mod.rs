@@ -1,5 +1,10 @@
 //! Command-line arguments (clap derive). Only parsing lives here; what the
-//! flags mean is decided in `settings`.
+//! flags mean is decided in `settings`. Each subcommand's arguments live in
+//! a file of their own; the flags several share are here.
+
+mod run;
+
+pub use run::RunArgs;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -16,20 +21,6 @@ Exit codes:
   2    some host was not reached (unreachable, host key, authentication)
   3    usage or configuration error: nothing was run
   130  interrupted (Ctrl-C)";
-
-const STATUSES: &str = "\
-Host statuses (in the summary and in --json):
-  ok                the command ran and exited 0
-  failed            the command exited non-zero or was killed by a signal
-  timeout           the command ran longer than --timeout
-  unreachable       no SSH session: refused, no route, DNS, connect timeout
-  host_key_unknown  known_hosts has no key for the host
-  host_key_changed  the host presented another key than known_hosts holds
-  host_key_revoked  the host presented a key marked @revoked in known_hosts
-  auth_failed       the server refused every identity
-  error             anything else: a protocol error, a refused channel...
-  interrupted       abandoned by a second Ctrl-C while it ran
-  skipped           never started: Ctrl-C, or --max-failures was used up";
 
 /// Run commands on many hosts over SSH at once, honouring ssh_config,
 /// known_hosts and ssh-agent.
@@ -103,14 +94,32 @@ pub struct Selection {
     pub exclude: Vec<String>,
 }
 
+/// How a command reaches many hosts: how many at once, how long each may
+/// take to answer, and whether to report as JSON.
+#[derive(Debug, Args)]
+pub struct FanoutArgs {
+    /// How many hosts to work on at once [default: 64].
+    #[arg(short = 'p', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub parallel: Option<u32>,
+
+    /// Time allowed to connect and log in [default: ConnectTimeout, else 10s].
+    #[arg(long, value_name = "DURATION", value_parser = duration::parse)]
+    pub connect_timeout: Option<Duration>,
+
+    /// Write JSON Lines on stdout: one object per output line, one per host
+    /// result, and a final summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Staged rollouts: a canary first, then batches, stopping when too many
 /// hosts fail.
 #[derive(Debug, Args)]
 pub struct RolloutArgs {
     /// Run this many hosts alone first; the rest starts only if they do not
     /// use up --max-failures.
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub canary: usize,
+    #[arg(long, value_name = "N")]
+    pub canary: Option<usize>,
 
     /// After the canary, go on in batches of N hosts (or N% of the hosts);
     /// each batch starts when the one before it is done [default: all at
@@ -123,47 +132,6 @@ pub struct RolloutArgs {
     /// limit].
     #[arg(long, value_name = "N|N%")]
     pub max_failures: Option<Share>,
-}
-
-#[derive(Debug, Args)]
-#[command(after_help = STATUSES)]
-pub struct RunArgs {
-    #[command(flatten)]
-    pub selection: Selection,
-
-    /// The command, run by each host's login shell as ssh runs it (the words
-    /// are joined with spaces).
-    #[arg(
-        required = true,
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "COMMAND"
-    )]
-    pub command: Vec<String>,
-
-    /// How many hosts to work on at once [default: 64].
-    #[arg(short = 'p', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub parallel: Option<u32>,
-
-    /// Time allowed to connect and log in [default: ConnectTimeout, else 10s].
-    #[arg(long, value_name = "DURATION", value_parser = duration::parse)]
-    pub connect_timeout: Option<Duration>,
-
-    /// Time allowed for the command on each host, once logged in.
-    #[arg(long, value_name = "DURATION", value_parser = duration::parse)]
-    pub timeout: Option<Duration>,
-
-    /// Send fleet's standard input to the command on every host.
-    #[arg(long)]
-    pub stdin: bool,
-
-    /// Write JSON Lines on stdout: one object per output line, one per host
-    /// result, and a final summary.
-    #[arg(long)]
-    pub json: bool,
-
-    #[command(flatten)]
-    pub rollout: RolloutArgs,
 }
 
 #[derive(Debug, Args)]
@@ -202,7 +170,7 @@ mod tests {
         let Command::Run(run) = cli.command else {
             panic!("not run")
         };
-        assert_eq!(run.parallel, Some(8));
+        assert_eq!(run.fanout.parallel, Some(8));
         assert_eq!(run.command, ["ls", "-la", "-p"]);
     }
 
@@ -224,7 +192,7 @@ mod tests {
         let Command::Run(run) = cli.command else {
             panic!("not run")
         };
-        assert_eq!(run.rollout.canary, 1);
+        assert_eq!(run.rollout.canary, Some(1));
         assert_eq!(run.rollout.batch, Some(Share::Percent(10)));
         assert_eq!(run.rollout.max_failures, Some(Share::Hosts(0)));
         assert!(Cli::try_parse_from(["fleet", "run", "--batch", "x", "h", "true"]).is_err());
@@ -242,7 +210,7 @@ mod tests {
                     "true".to_string(),
                 ]);
                 let got = parsed.ok().map(|cli| match cli.command {
-                    Command::Run(run) => run.timeout.or(run.connect_timeout),
+                    Command::Run(run) => run.timeout.or(run.fanout.connect_timeout),
                     _ => panic!("not run"),
                 });
                 assert_eq!(got, expected.map(Some), "{flag}={text}");

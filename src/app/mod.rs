@@ -1,26 +1,27 @@
-//! Wiring: settings → targets → plan → executor → outputs, for each
+//! Wiring: settings → targets → plan → executor → outputs, one file per
 //! subcommand. `main` calls [`run`]; so do the tests.
 
-use std::collections::HashMap;
+mod ls;
+mod run;
+
+use std::future::Future;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::CommandFactory;
-use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc;
 
-use crate::cli::{Cli, Command, GlobalArgs, LsArgs, RunArgs};
+use crate::cli::{Cli, Command, GlobalArgs, Selection};
 use crate::error::{exit, SetupError};
 use crate::event::Event;
 use crate::exec::{self, Interrupts};
 use crate::hosts::ssh_config::{LocalEnv, SshConfig};
 use crate::hosts::{Catalog, Target};
 use crate::hosts::{Inventory, InventoryDefaults, InventoryFile};
-use crate::plan::run::RunPlan;
 use crate::plan::Plan;
 use crate::report;
-use crate::settings::{self, RunSettings};
+use crate::settings::{self, Settings};
 
 /// How many events may wait for the outputs before hosts pause: enough to
 /// smooth bursts, small enough that a stalled stdout bounds memory (each
@@ -40,27 +41,52 @@ pub fn run(cli: Cli) -> Result<i32, SetupError> {
             clap_complete::generate(*shell, &mut Cli::command(), "fleet", &mut script);
             write_stdout(&script)
         }
-        Command::Ls(args) => list(&cli.global, args),
-        Command::Run(args) => run_command(&cli.global, args),
+        Command::Ls(args) => ls::run(&cli.global, args),
+        Command::Run(args) => run::run(&cli.global, args),
     }
 }
 
-/// The catalog of known names: ssh_config plus inventories.
-fn load_catalog(
-    global: &GlobalArgs,
-    env: &LocalEnv,
-) -> Result<(Catalog, InventoryDefaults), SetupError> {
-    let ssh_config = match &global.ssh_config {
-        Some(path) => SshConfig::load(path, env)?,
-        None => SshConfig::load_default(env)?,
-    };
-    let inventory = Inventory::load(&inventory_files(global, &env.home))?;
-    let defaults = inventory.defaults().clone();
-    let options = settings::parse_options(&global.options)?;
-    Ok((
-        Catalog::new(ssh_config, inventory).with_options(options),
-        defaults,
-    ))
+/// What every subcommand reads first: the local environment, ssh_config
+/// and the inventories.
+struct Context {
+    env: LocalEnv,
+    catalog: Catalog,
+    defaults: InventoryDefaults,
+}
+
+impl Context {
+    fn load(global: &GlobalArgs) -> Result<Context, SetupError> {
+        let env = LocalEnv::from_process();
+        let ssh_config = match &global.ssh_config {
+            Some(path) => SshConfig::load(path, &env)?,
+            None => SshConfig::load_default(&env)?,
+        };
+        let inventory = Inventory::load(&inventory_files(global, &env.home))?;
+        let defaults = inventory.defaults().clone();
+        let options = settings::parse_options(&global.options)?;
+        let catalog = Catalog::new(ssh_config, inventory).with_options(options);
+        Ok(Context {
+            env,
+            catalog,
+            defaults,
+        })
+    }
+
+    /// The targets `selection` stands for.
+    fn targets(&self, selection: &Selection) -> Result<Vec<Target>, SetupError> {
+        Ok(self
+            .catalog
+            .resolve(&selection.selectors, &selection.exclude)?)
+    }
+}
+
+/// Runs `work` on a new multi-threaded runtime.
+fn block_on<T>(work: impl Future<Output = Result<T, SetupError>>) -> Result<T, SetupError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| SetupError::Usage(format!("could not start the async runtime: {e}")))?
+        .block_on(work)
 }
 
 /// `-i` files, or the default ones, which may be absent.
@@ -87,22 +113,6 @@ fn inventory_files(global: &GlobalArgs, home: &Path) -> Vec<InventoryFile> {
     .collect()
 }
 
-fn list(global: &GlobalArgs, args: &LsArgs) -> Result<i32, SetupError> {
-    let env = LocalEnv::from_process();
-    let (catalog, _) = load_catalog(global, &env)?;
-    let targets = catalog.resolve(&args.selection.selectors, &args.selection.exclude)?;
-    let known_hosts = exec::load_known_hosts(&targets)?;
-    let known: HashMap<&str, bool> = targets
-        .iter()
-        .zip(&known_hosts)
-        .map(|(t, k)| (t.alias.as_str(), k.knows(&t.host_id())))
-        .collect();
-    let mut listing = Vec::new();
-    report::listing::write_listing(&mut listing, &targets, &|t| known[t.alias.as_str()])
-        .map_err(SetupError::Output)?;
-    write_stdout(&listing)
-}
-
 /// Writes what a command printed; a reader that went away (`| head`) is
 /// no error.
 fn write_stdout(bytes: &[u8]) -> Result<i32, SetupError> {
@@ -113,36 +123,11 @@ fn write_stdout(bytes: &[u8]) -> Result<i32, SetupError> {
     }
 }
 
-fn run_command(global: &GlobalArgs, args: &RunArgs) -> Result<i32, SetupError> {
-    let env = LocalEnv::from_process();
-    let (catalog, defaults) = load_catalog(global, &env)?;
-    let targets = catalog.resolve(&args.selection.selectors, &args.selection.exclude)?;
-    let settings = RunSettings::new(global, args, &defaults, env.home.clone())?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| SetupError::Usage(format!("could not start the async runtime: {e}")))?;
-    runtime.block_on(async {
-        let stdin = if settings.read_stdin {
-            let mut buf = Vec::new();
-            tokio::io::stdin()
-                .read_to_end(&mut buf)
-                .await
-                .map_err(SetupError::Stdin)?;
-            Some(buf.into())
-        } else {
-            None
-        };
-        let plan = RunPlan::new(args.command.join(" "), stdin, settings.command_timeout);
-        execute(Arc::new(plan), &targets, &settings).await
-    })
-}
-
 /// Runs `plan` on `targets` and shows it; returns the run's exit code.
 async fn execute(
     plan: Arc<dyn Plan>,
     targets: &[Target],
-    settings: &RunSettings,
+    settings: &Settings,
 ) -> Result<i32, SetupError> {
     let (hosts, warnings) = exec::prepare(targets, &settings.exec, plan.access()).await?;
     for warning in warnings {
