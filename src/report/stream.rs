@@ -1,14 +1,15 @@
 //! The default human output: every remote line as it arrives, prefixed with
 //! its host, `web-01 | text` on stdout and `web-01 ! text` on stderr.
 
-use std::io::{self, Write};
+use std::collections::HashMap;
+use std::io;
 use std::sync::Arc;
 
 use anstyle::{AnsiColor, Style};
 
 use crate::event::{Event, Stream};
 use crate::report::lines::lines;
-use crate::report::sanitize::sanitize_bytes;
+use crate::report::sanitize::{push_sanitized, sanitize};
 use crate::report::{Output, Terminal};
 
 /// Aliases are padded to the widest one so the text lines up, but one very
@@ -30,39 +31,56 @@ const PALETTE: [AnsiColor; 10] = [
     AnsiColor::BrightMagenta,
 ];
 
-/// Prints `Line` events with a host prefix, to the local stream matching
-/// the remote one.
+/// Prints output events line by line with a host prefix, to the local
+/// stream matching the remote one.
 pub(crate) struct StreamPrinter {
     color: bool,
     width: usize,
+    /// Each host's two prefixes (stdout, stderr), built once: this is the
+    /// hot path, and a prefix is the same on every line.
+    prefixes: HashMap<Arc<str>, [Vec<u8>; 2]>,
 }
 
 impl StreamPrinter {
     pub(crate) fn new(color: bool) -> StreamPrinter {
-        StreamPrinter { color, width: 0 }
+        StreamPrinter {
+            color,
+            width: 0,
+            prefixes: HashMap::new(),
+        }
     }
 
-    fn host_style(&self, host: &str) -> Style {
-        if self.color {
+    /// `web-01 | ` and `web-01 ! `, padded and colored. The alias comes
+    /// from local files, which are escaped like remote text.
+    fn prefixes(&self, host: &str) -> [Vec<u8>; 2] {
+        let name = sanitize(host);
+        let pad = self.width.saturating_sub(name.chars().count());
+        let style = if self.color {
             host_color(host)
         } else {
             Style::new()
-        }
-    }
-
-    fn marker_style(&self) -> Style {
-        if self.color {
+        };
+        let marker = if self.color {
             AnsiColor::Red.on_default().bold()
         } else {
             Style::new()
-        }
+        };
+        let plain = Style::new();
+        [(plain, '|'), (marker, '!')].map(|(marker, sign)| {
+            format!(
+                "{style}{name}{style:#}{:pad$} {marker}{sign}{marker:#} ",
+                ""
+            )
+            .into_bytes()
+        })
     }
 }
 
 impl Output for StreamPrinter {
     fn begin(&mut self, hosts: &[Arc<str>], _: &mut Terminal) -> io::Result<()> {
-        let widest = hosts.iter().map(|h| h.chars().count()).max();
+        let widest = hosts.iter().map(|h| sanitize(h).chars().count()).max();
         self.width = widest.unwrap_or(0).min(MAX_PAD);
+        self.prefixes.clear();
         Ok(())
     }
 
@@ -76,19 +94,19 @@ impl Output for StreamPrinter {
         else {
             return Ok(());
         };
-        let pad = self.width.saturating_sub(host.chars().count());
-        let style = self.host_style(host);
-        let (out, sign, marker) = match stream {
-            Stream::Stdout => (term.stdout(), '|', Style::new()),
-            Stream::Stderr => (term.stderr(), '!', self.marker_style()),
+        if !self.prefixes.contains_key(host) {
+            let prefixes = self.prefixes(host);
+            self.prefixes.insert(host.clone(), prefixes);
+        }
+        let [stdout, stderr] = &self.prefixes[host];
+        let (out, prefix) = match stream {
+            Stream::Stdout => (term.stdout(), stdout),
+            Stream::Stderr => (term.stderr(), stderr),
         };
         for line in lines(data, *tail) {
-            writeln!(
-                out,
-                "{style}{host}{style:#}{:pad$} {marker}{sign}{marker:#} {}",
-                "",
-                sanitize_bytes(line)
-            )?;
+            out.extend_from_slice(prefix);
+            push_sanitized(out, line);
+            out.push(b'\n');
         }
         Ok(())
     }
