@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use crate::cli::{ColorChoice, FanoutArgs, GlobalArgs, RolloutArgs};
 use crate::error::SetupError;
-use crate::exec::ExecOptions;
+use crate::exec::{ExecOptions, Fanout, DEFAULT_JUMP_PARALLEL};
 use crate::hosts::InventoryDefaults;
 use crate::plan::{Schedule, Share};
 use crate::report::{OutputMode, ReportOptions};
@@ -21,9 +21,7 @@ pub const DEFAULT_PARALLEL: usize = 64;
 pub struct Settings {
     pub exec: ExecOptions,
     pub report: ReportOptions,
-    /// Hosts worked on at once.
-    pub parallel: usize,
-    pub schedule: Schedule,
+    pub fanout: Fanout,
 }
 
 impl Settings {
@@ -50,12 +48,17 @@ impl Settings {
                 color: mode != OutputMode::Json && use_color(global.color),
                 progress: std::io::stderr().is_terminal(),
             },
-            parallel: fanout
-                .parallel
-                .map(|n| n as usize)
-                .or(defaults.parallel.map(usize::from))
-                .unwrap_or(DEFAULT_PARALLEL),
-            schedule,
+            fanout: Fanout {
+                parallel: fanout
+                    .parallel
+                    .map(|n| n as usize)
+                    .or(defaults.parallel.map(usize::from))
+                    .unwrap_or(DEFAULT_PARALLEL),
+                jump_parallel: fanout
+                    .jump_parallel
+                    .map_or(DEFAULT_JUMP_PARALLEL, |n| n as usize),
+                schedule,
+            },
         }
     }
 }

@@ -63,7 +63,12 @@ impl Context {
         };
         let inventory = Inventory::load(&inventory_files(global, &env.home))?;
         let defaults = inventory.defaults().clone();
-        let options = settings::parse_options(&global.options)?;
+        let mut options = settings::parse_options(&global.options)?;
+        if let Some(jump) = &global.jump {
+            // As ssh -J: ProxyJump from the command line, for the targets
+            // only (each jump host keeps its own ssh_config).
+            options.insert(0, ("ProxyJump".to_string(), jump.clone()));
+        }
         let catalog = Catalog::new(ssh_config, inventory).with_options(options);
         Ok(Context {
             env,
@@ -138,15 +143,7 @@ async fn execute(
     let (events, received) = mpsc::channel(EVENT_QUEUE);
     let options = settings.report;
     let reporting = std::thread::spawn(move || report_loop(received, &options));
-    let end = exec::execute(
-        plan,
-        hosts,
-        &settings.schedule,
-        settings.parallel,
-        events,
-        interrupts,
-    )
-    .await;
+    let end = exec::execute(plan, hosts, &settings.fanout, events, interrupts).await;
     // The outputs have seen every event once the channel is drained; a
     // reporter that panicked has already said so on stderr, and the run's
     // exit code stands.

@@ -50,6 +50,11 @@ pub struct GlobalArgs {
     #[arg(short = 'o', long = "option", global = true, value_name = "KEY=VALUE")]
     pub options: Vec<String>,
 
+    /// Reach every host through these jump hosts, as ssh -J: the same as
+    /// -o ProxyJump=[user@]host[:port][,...].
+    #[arg(short = 'J', long = "jump", global = true, value_name = "JUMPS")]
+    pub jump: Option<String>,
+
     /// Accept any host key without checking known_hosts. Dangerous: it
     /// allows man-in-the-middle attacks.
     #[arg(long, global = true)]
@@ -101,6 +106,11 @@ pub struct FanoutArgs {
     /// How many hosts to work on at once [default: 64].
     #[arg(short = 'p', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub parallel: Option<u32>,
+
+    /// How many tunnels may be open at once through one jump host; every
+    /// host behind it shares one login to it [default: 32].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub jump_parallel: Option<u32>,
 
     /// Time allowed to connect and log in [default: ConnectTimeout, else 10s].
     #[arg(long, value_name = "DURATION", value_parser = duration::parse)]

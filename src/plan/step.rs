@@ -47,6 +47,18 @@ pub struct StepResult {
     pub truncated: bool,
 }
 
+impl StepResult {
+    /// A step that could not run, or ended without an exit status.
+    pub fn failed(cause: Cause) -> StepResult {
+        StepResult {
+            exit: Err(cause),
+            stdout: Bytes::new(),
+            stderr: Bytes::new(),
+            truncated: false,
+        }
+    }
+}
+
 /// What the executor learned on its way into a host.
 #[derive(Debug, Clone)]
 pub struct Reached {
