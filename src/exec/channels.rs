@@ -3,11 +3,10 @@
 //! never more than the server allows.
 //!
 //! OpenSSH refuses a session channel past its MaxSessions (10 by default;
-//! 9.2 says "connect failed"). That is not the host failing: the
-//! refused step waits for another channel of the connection to close and
-//! tries again, and the connection remembers the lower limit. Each step
-//! drains its channel in a task of its own, so one slow reader never
-//! stalls the others.
+//! 9.2 says "connect failed"). That is not the host failing: the refused
+//! step waits for another channel of the connection to close and tries
+//! again. Each step drains its channel in a task of its own, so one slow
+//! reader never stalls the others.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -15,7 +14,7 @@ use std::time::Duration;
 
 use russh::client::Msg;
 use russh::Channel;
-use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 use super::drive::StepRunner;
@@ -30,7 +29,9 @@ use crate::plan::{Step, StepResult};
 const FIRST_LIMIT: usize = 64;
 
 /// How often a refused channel is tried again when no other is open, and
-/// the first pause before that (doubled each time).
+/// the first pause before that (doubled each time); twenty pauses is the
+/// longest a refused step waits for another channel to close before it
+/// asks again anyway.
 const RETRIES: u32 = 5;
 const RETRY_PAUSE: Duration = Duration::from_millis(50);
 
@@ -43,12 +44,16 @@ pub struct Channels {
     slots: Arc<Slots>,
 }
 
-/// The channels a connection may still open, how many are open, and
-/// whether the server ever gave one.
+/// The channels a connection may have open at once: how many may still be
+/// asked for, how many are open and being asked for, and whether the server
+/// ever gave one. `changed` wakes steps waiting for the server to take one
+/// more when a channel closes.
 struct Slots {
     free: Arc<Semaphore>,
     open: AtomicUsize,
-    opened: AtomicBool,
+    trying: AtomicUsize,
+    granted: AtomicBool,
+    changed: Notify,
 }
 
 /// One open channel's place among the connection's channels.
@@ -60,6 +65,7 @@ struct Slot {
 impl Drop for Slot {
     fn drop(&mut self) {
         self.slots.open.fetch_sub(1, Ordering::SeqCst);
+        self.slots.changed.notify_waiters();
     }
 }
 
@@ -72,47 +78,59 @@ impl Channels {
             slots: Arc::new(Slots {
                 free: Arc::new(Semaphore::new(FIRST_LIMIT)),
                 open: AtomicUsize::new(0),
-                opened: AtomicBool::new(false),
+                trying: AtomicUsize::new(0),
+                granted: AtomicBool::new(false),
+                changed: Notify::new(),
             }),
         }
     }
 
     /// Opens a session channel once the server will take one more.
     async fn open(&self) -> Result<(Channel<Msg>, Slot), Cause> {
-        let mut retries = 0;
+        let mut idle_retries = 0;
         loop {
             let permit =
                 self.slots.free.clone().acquire_owned().await.map_err(|_| {
                     Cause::PlanError("the connection's channels were closed".into())
                 })?;
-            match self.session.channel_open_session().await {
+            // Asked for before trying, so a channel that closes meanwhile
+            // is not missed.
+            let changed = self.slots.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            self.slots.trying.fetch_add(1, Ordering::SeqCst);
+            let opened = self.session.channel_open_session().await;
+            self.slots.trying.fetch_sub(1, Ordering::SeqCst);
+            match opened {
                 Ok(channel) => {
                     self.slots.open.fetch_add(1, Ordering::SeqCst);
-                    self.slots.opened.store(true, Ordering::SeqCst);
+                    self.slots.granted.store(true, Ordering::SeqCst);
                     let slot = Slot {
                         _permit: permit,
                         slots: self.slots.clone(),
                     };
                     return Ok((channel, slot));
                 }
-                // Over MaxSessions while others are open: the connection
-                // takes no more channels than are open now, and the step
-                // waits for one of them to close.
-                Err(russh::Error::ChannelOpenFailure(_))
-                    if self.slots.open.load(Ordering::SeqCst) > 0 =>
-                {
-                    permit.forget();
-                    let spare = self.slots.free.available_permits();
-                    self.slots.free.forget_permits(spare);
-                }
-                // The others closed while the server said no, and it may
-                // not have counted them out yet: try again shortly.
-                Err(russh::Error::ChannelOpenFailure(_))
-                    if self.slots.opened.load(Ordering::SeqCst) && retries < RETRIES =>
-                {
+                Err(russh::Error::ChannelOpenFailure(_)) => {
                     drop(permit);
-                    tokio::time::sleep(RETRY_PAUSE * 2u32.pow(retries)).await;
-                    retries += 1;
+                    if self.slots.open.load(Ordering::SeqCst) > 0 {
+                        // Over MaxSessions: wait for another channel of this
+                        // connection to close.
+                        let _ = tokio::time::timeout(RETRY_PAUSE * 20, changed).await;
+                    } else if self.slots.trying.load(Ordering::SeqCst) > 0 {
+                        // Others asked at the same time and may have been
+                        // given theirs: look again in a moment.
+                        tokio::time::sleep(RETRY_PAUSE).await;
+                    } else if self.slots.granted.load(Ordering::SeqCst) && idle_retries < RETRIES {
+                        // The last ones closed while the server said no, and
+                        // it may not have counted them out yet.
+                        tokio::time::sleep(RETRY_PAUSE * 2u32.pow(idle_retries)).await;
+                        idle_retries += 1;
+                    } else {
+                        return Err(Cause::ChannelRefused(
+                            "the server opens no session channel".into(),
+                        ));
+                    }
                 }
                 Err(e) => return Err(Cause::ChannelRefused(e.to_string())),
             }
