@@ -5,9 +5,10 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use crate::cli::{ColorChoice, FanoutArgs, GlobalArgs, RolloutArgs};
+use crate::cli::{ColorChoice, FanoutArgs, GlobalArgs, RolloutArgs, Selection};
 use crate::error::SetupError;
 use crate::exec::{ExecOptions, Fanout, DEFAULT_JUMP_PARALLEL};
+use crate::hosts::shard::Shard;
 use crate::hosts::InventoryDefaults;
 use crate::plan::{Schedule, Share};
 use crate::report::{OutputMode, ReportOptions};
@@ -77,8 +78,35 @@ pub fn schedule(args: &RolloutArgs, default: Schedule) -> Result<Schedule, Setup
     })
 }
 
+/// The shard a selection asks for: `--shard K/N` (or `FLEET_SHARD`), or
+/// `--shard-count N` with the index a Kubernetes Indexed Job gives each pod
+/// in `JOB_COMPLETION_INDEX`, counted from 0.
+pub fn shard(selection: &Selection) -> Result<Option<Shard>, SetupError> {
+    let Some(count) = selection.shard_count else {
+        return Ok(selection.shard);
+    };
+    let index = std::env::var("JOB_COMPLETION_INDEX").map_err(|_| {
+        SetupError::Usage(
+            "--shard-count needs JOB_COMPLETION_INDEX in the environment, as a Kubernetes \
+             Indexed Job sets it; elsewhere use --shard K/N"
+                .into(),
+        )
+    })?;
+    let shard = index
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .and_then(|i| Shard::new(i.checked_add(1)?, count));
+    match shard {
+        Some(shard) => Ok(Some(shard)),
+        None => Err(SetupError::Usage(format!(
+            "JOB_COMPLETION_INDEX={index} is not an index below --shard-count {count}"
+        ))),
+    }
+}
+
 /// Color only for a terminal, and never when NO_COLOR is set (no-color.org).
-fn use_color(choice: ColorChoice) -> bool {
+pub fn use_color(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,

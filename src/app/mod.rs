@@ -3,6 +3,7 @@
 
 mod ls;
 mod run;
+mod summarize;
 
 use std::future::Future;
 use std::io::{self, Write};
@@ -43,6 +44,7 @@ pub fn run(cli: Cli) -> Result<i32, SetupError> {
         }
         Command::Ls(args) => ls::run(&cli.global, args),
         Command::Run(args) => run::run(&cli.global, args),
+        Command::Report(args) => summarize::run(&cli.global, args),
     }
 }
 
@@ -77,11 +79,15 @@ impl Context {
         })
     }
 
-    /// The targets `selection` stands for.
+    /// The targets `selection` stands for, in its shard if it names one.
     fn targets(&self, selection: &Selection) -> Result<Vec<Target>, SetupError> {
-        Ok(self
+        let mut targets = self
             .catalog
-            .resolve(&selection.selectors, &selection.exclude)?)
+            .resolve(&selection.selectors, &selection.exclude)?;
+        if let Some(shard) = settings::shard(selection)? {
+            targets.retain(|t| shard.contains(&t.alias));
+        }
+        Ok(targets)
     }
 }
 
@@ -135,6 +141,12 @@ async fn execute(
     settings: &Settings,
 ) -> Result<i32, SetupError> {
     let (hosts, warnings) = exec::prepare(targets, &settings.exec, plan.access()).await?;
+    // One socket per host worked on at once, and one per jump host.
+    let jump_hosts: std::collections::HashSet<&str> = hosts
+        .iter()
+        .flat_map(|h| h.jumps.iter().map(|j| &*j.alias))
+        .collect();
+    exec::ensure_open_files(settings.fanout.parallel.min(hosts.len()) + jump_hosts.len())?;
     for warning in warnings {
         eprintln!("fleet: warning: {warning}");
     }

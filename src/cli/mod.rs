@@ -12,6 +12,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::duration;
+use crate::hosts::shard::Shard;
 use crate::plan::Share;
 
 const EXIT_CODES: &str = "\
@@ -79,6 +80,9 @@ pub enum Command {
     Run(RunArgs),
     /// Show what selectors resolve to, without connecting.
     Ls(LsArgs),
+    /// Summarise the --json output of earlier runs (such as the shards of
+    /// one run, concatenated), with the exit code that run would have.
+    Report(ReportArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -97,6 +101,17 @@ pub struct Selection {
     /// Leave out hosts matching this selector; repeatable.
     #[arg(short = 'x', long, value_name = "SELECTOR")]
     pub exclude: Vec<String>,
+
+    /// Take only shard K of N of the selected hosts: each host falls in
+    /// one shard by a stable hash of its name, so N runs with K = 1..N
+    /// cover every host exactly once.
+    #[arg(long, value_name = "K/N", env = "FLEET_SHARD")]
+    pub shard: Option<Shard>,
+
+    /// Split into N shards and take the one JOB_COMPLETION_INDEX (0-based,
+    /// as a Kubernetes Indexed Job sets it) names.
+    #[arg(long, value_name = "N", conflicts_with = "shard", value_parser = clap::value_parser!(u32).range(1..))]
+    pub shard_count: Option<u32>,
 }
 
 /// How a command reaches many hosts: how many at once, how long each may
@@ -142,6 +157,13 @@ pub struct RolloutArgs {
     /// limit].
     #[arg(long, value_name = "N|N%")]
     pub max_failures: Option<Share>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// JSON Lines files written by `fleet run --json`; `-` reads stdin.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

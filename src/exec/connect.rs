@@ -42,7 +42,7 @@ impl Connection {
 /// timeout and nothing more; each jump host has its own.
 pub async fn open(spec: &ConnectSpec, access: Access, jumps: &Jumps) -> Result<Connection, Cause> {
     if let Some(reason) = spec.unsupported {
-        return Err(Cause::Unsupported(reason));
+        return Err(Cause::Unsupported(reason.to_string()));
     }
     let (stream, tunnel): (Box<dyn Stream>, _) = if spec.jumps.is_empty() {
         let stream = within(spec, handshake::connect_tcp(&spec.hostname, spec.port)).await?;

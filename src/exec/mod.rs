@@ -17,12 +17,14 @@ mod handshake;
 mod hostkey;
 mod jumps;
 mod keys;
+mod limits;
 mod lines;
 mod prepare;
 pub mod signal;
 mod step;
 
 pub use jumps::DEFAULT_JUMP_PARALLEL;
+pub use limits::ensure_open_files;
 pub use lines::MAX_LINE;
 pub use prepare::{load_known_hosts, prepare, ConnectSpec, Warnings};
 

@@ -21,6 +21,7 @@ mod lines;
 pub mod listing;
 mod notices;
 mod progress;
+pub mod replay;
 pub mod sanitize;
 mod stream;
 mod summary;

@@ -11,6 +11,7 @@ use crate::event::{Event, Stream};
 use crate::report::lines::lines;
 use crate::report::sanitize::{push_sanitized, sanitize};
 use crate::report::{Output, Terminal};
+use crate::stable_hash::stable_hash;
 
 /// Aliases are padded to the widest one so the text lines up, but one very
 /// long alias should not push every line far right.
@@ -112,12 +113,10 @@ impl Output for StreamPrinter {
     }
 }
 
-/// The same color for a host on every run: FNV-1a of the alias, which
-/// (unlike `DefaultHasher`) is specified and won't change between builds.
+/// The same color for a host on every run: a stable hash of the alias,
+/// which (unlike `DefaultHasher`) won't change between builds.
 fn host_color(host: &str) -> Style {
-    let hash = host.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
+    let hash = stable_hash(host);
     // The remainder is below PALETTE.len(), so it fits in usize.
     let index = (hash % PALETTE.len() as u64) as usize;
     PALETTE[index].on_default()

@@ -133,7 +133,8 @@ impl Lab {
     /// arguments and an environment that keeps it away from the real user's
     /// files and agent: `$HOME` and the working directory (where fleet looks
     /// for `./fleet.toml`) are [`Lab::home`], `XDG_CONFIG_HOME`,
-    /// `SSH_AUTH_SOCK` and `SSH_ASKPASS` are removed and `NO_COLOR=1`.
+    /// `SSH_AUTH_SOCK`, `SSH_ASKPASS` and the shard variables are removed and
+    /// `NO_COLOR=1`.
     pub fn fleet(&self) -> Command {
         self.fleet_with_config(&self.ssh_config)
     }
@@ -156,6 +157,8 @@ impl Lab {
             .env_remove("XDG_CONFIG_HOME")
             .env_remove("SSH_AUTH_SOCK")
             .env_remove("SSH_ASKPASS")
+            .env_remove("FLEET_SHARD")
+            .env_remove("JOB_COMPLETION_INDEX")
             .env("NO_COLOR", "1");
         command
     }

@@ -20,4 +20,5 @@ mod plans;
 mod proxy_jump;
 mod run;
 mod selection;
+mod shards;
 mod unreached_hosts;
