@@ -36,5 +36,6 @@ pub mod outcome;
 pub mod plan;
 pub mod report;
 pub mod settings;
+pub mod spool;
 pub mod stable_hash;
 pub mod wildcard;

@@ -2,15 +2,14 @@
 
 use std::sync::Arc;
 
-use tokio::io::AsyncReadExt;
-
 use super::{block_on, execute, Context};
 use crate::cli::{GlobalArgs, RunArgs};
 use crate::error::SetupError;
 use crate::plan::run::RunPlan;
-use crate::plan::Schedule;
+use crate::plan::{Input, Schedule};
 use crate::report::OutputMode;
 use crate::settings::{self, Settings};
+use crate::spool::Spool;
 
 /// Runs the command on the selected hosts.
 pub(super) fn run(global: &GlobalArgs, args: &RunArgs) -> Result<i32, SetupError> {
@@ -28,12 +27,8 @@ pub(super) fn run(global: &GlobalArgs, args: &RunArgs) -> Result<i32, SetupError
     let timeout = args.timeout.or(context.defaults.timeout);
     block_on(async {
         let stdin = if args.stdin {
-            let mut buf = Vec::new();
-            tokio::io::stdin()
-                .read_to_end(&mut buf)
-                .await
-                .map_err(SetupError::Stdin)?;
-            Some(buf.into())
+            let spool = Spool::start(std::io::stdin()).map_err(SetupError::Stdin)?;
+            Some(Input::Spool(spool))
         } else {
             None
         };

@@ -19,7 +19,7 @@ use super::handshake::Session;
 use super::lines::LineCutter;
 use crate::cause::Cause;
 use crate::event::{Event, Stream, Tail};
-use crate::plan::{Capture, Step, StepResult};
+use crate::plan::{Capture, Input, Step, StepResult};
 
 /// How long the process-group kill after a timeout may take before the
 /// step gives up on it.
@@ -70,14 +70,7 @@ async fn run_channel(
         Some(input) => {
             // Written from its own task: a command that prints before
             // reading its input must not deadlock against a full window.
-            let writer = write.make_writer();
-            let input = input.clone();
-            tokio::spawn(async move {
-                use tokio::io::AsyncWriteExt;
-                let mut writer = writer;
-                let _ = writer.write_all(&input).await;
-                let _ = writer.shutdown().await;
-            });
+            tokio::spawn(feed(input.clone(), write.make_writer()));
         }
         None => {
             let _ = write.eof().await;
@@ -112,6 +105,27 @@ async fn run_channel(
         (Some(code), None) => Ok(code),
         (None, None) => Err(Cause::NoExitStatus),
     }
+}
+
+/// Writes `input` to a command's stdin, then EOF. The channel's window
+/// paces it: a host that reads slowly is sent no faster than it reads.
+async fn feed(input: Input, mut writer: impl tokio::io::AsyncWrite + Unpin) {
+    use tokio::io::AsyncWriteExt;
+    match input {
+        Input::Bytes(bytes) => {
+            let _ = writer.write_all(&bytes).await;
+        }
+        Input::Spool(spool) => {
+            let mut reader = spool.reader();
+            while let Ok(Some(piece)) = reader.next().await {
+                if writer.write_all(&piece).await.is_err() {
+                    // The command stopped reading (`head -1`): no more.
+                    return;
+                }
+            }
+        }
+    }
+    let _ = writer.shutdown().await;
 }
 
 /// Stops a command that ran too long. sshd sends nothing to a command

@@ -17,7 +17,7 @@ mod step;
 pub use schedule::{Schedule, Share};
 #[cfg(test)]
 pub(crate) use step::tests;
-pub use step::{Capture, Reached, Step, StepResult};
+pub use step::{Capture, Input, Reached, Step, StepResult};
 
 use crate::cause::Cause;
 use crate::outcome::Outcome;

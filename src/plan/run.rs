@@ -2,9 +2,7 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
-
-use super::{Access, Capture, HostPlan, Next, Plan, Reached, Step, StepResult};
+use super::{Access, Capture, HostPlan, Input, Next, Plan, Reached, Step, StepResult};
 use crate::outcome::Outcome;
 
 /// The same command on every host.
@@ -16,7 +14,7 @@ pub struct RunPlan {
 impl RunPlan {
     /// `command` as the remote shell will read it, with `stdin` fed to
     /// every host and `timeout` on the command.
-    pub fn new(command: String, stdin: Option<Bytes>, timeout: Option<Duration>) -> RunPlan {
+    pub fn new(command: String, stdin: Option<Input>, timeout: Option<Duration>) -> RunPlan {
         RunPlan {
             step: Step {
                 command,

@@ -1,12 +1,14 @@
 //! One step of a host plan, its result, and what the plan learns when the
 //! host is reached.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use russh::keys::ssh_key::PublicKey;
 
 use crate::cause::Cause;
+use crate::spool::Spool;
 
 /// A command to run on its own channel.
 #[derive(Debug, Clone)]
@@ -15,12 +17,21 @@ pub struct Step {
     pub command: String,
     /// Sent to the command's stdin, then EOF; without it stdin is closed
     /// at once.
-    pub stdin: Option<Bytes>,
+    pub stdin: Option<Input>,
     /// Where the command's output goes.
     pub output: Capture,
     /// How long the command may run; on expiry it is asked to stop and the
     /// step ends with [`Cause::Timeout`].
     pub timeout: Option<Duration>,
+}
+
+/// What a step sends to its command's stdin.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// These bytes, which the plan wrote itself.
+    Bytes(Bytes),
+    /// Everything fleet's stdin holds.
+    Spool(Arc<Spool>),
 }
 
 /// Where a step's output goes.

@@ -238,3 +238,66 @@ fn a_timed_out_command_leaves_no_process_behind() {
         "still running after the timeout: {left:?}\n{run}"
     );
 }
+
+/// The peak RSS of a running process, in kB, as far as it got.
+fn peak_rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Named after the defect: `--stdin` read all of stdin into memory, so
+/// `yes | fleet run --stdin …` grew until allocation failed.
+#[test]
+fn endless_stdin_reaches_every_host_in_bounded_memory() {
+    use std::io::{Read, Write};
+    use std::process::Stdio;
+
+    let lab = Lab::builder().healthy(2).build();
+    let size: u64 = 300_000_000;
+    let mut child = lab
+        .fleet()
+        .args(["run", "--stdin", "h*", &format!("head -c {size} | wc -c")])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("fleet starts");
+    let pid = child.id();
+    let mut stdin = child.stdin.take().expect("piped");
+    // An endless input, like `yes`: the hosts take what they need.
+    let writer = std::thread::spawn(move || {
+        let block = vec![b'y'; 1 << 16];
+        while stdin.write_all(&block).is_ok() {}
+    });
+    let mut peak = 0;
+    while child.try_wait().expect("fleet runs").is_none() {
+        peak = peak.max(peak_rss_kb(pid).unwrap_or(peak));
+        if peak > 1_000_000 {
+            // Hoarding the input: stop it before it takes the machine.
+            let _ = child.kill();
+            panic!("fleet holds stdin in memory: {peak} kB and growing");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .expect("piped")
+        .read_to_string(&mut stdout)
+        .unwrap();
+    let status = child.wait().expect("fleet ended");
+    let _ = writer.join();
+    assert!(status.success(), "{status}\n{stdout}");
+    for host in ["h01", "h02"] {
+        assert!(stdout.contains(&format!("{host} | {size}")), "{stdout}");
+    }
+    // A tenth of the input; buffering it all would take 300 MB.
+    assert!(peak < 100_000, "peak RSS {peak} kB");
+}
