@@ -404,6 +404,7 @@ fn sessions(config: &Path, select: &str, home: &Path, steps: usize, channels: us
         connect_timeout: None,
         insecure_ignore_host_keys: false,
         home: home.to_path_buf(),
+        password: None,
     };
     let (cpu_before, _) = own_usage();
     let started = Instant::now();

@@ -40,6 +40,11 @@ pub enum Cause {
         to: String,
         reason: String,
     },
+    /// A jump host tried to connect onwards and could not: nothing listens
+    /// there, or the way is closed (sshd does not say which).
+    TunnelConnectFailed {
+        to: String,
+    },
 
     // Trusting the host.
     /// known_hosts has no key for the host, and accept-new is not on.
@@ -136,7 +141,8 @@ impl Cause {
             | Reset
             | Network(_)
             | ClosedInHandshake
-            | Tunnel { .. } => Status::Unreachable,
+            | Tunnel { .. }
+            | TunnelConnectFailed { .. } => Status::Unreachable,
             HostKeyUnknown { .. } => Status::HostKeyUnknown,
             HostKeyChanged { .. } | CertificateRequired { .. } => Status::HostKeyChanged,
             HostKeyRevoked { .. } => Status::HostKeyRevoked,
@@ -190,6 +196,7 @@ impl fmt::Display for Cause {
             Network(text) => f.write_str(text),
             ClosedInHandshake => f.write_str("connection closed by the server during the handshake"),
             Tunnel { to, reason } => write!(f, "the jump host could not connect to {to}: {reason}"),
+            TunnelConnectFailed { to } => write!(f, "the jump host could not connect to {to}"),
             HostKeyUnknown { name, fingerprint } => {
                 write!(f, "host key for {name} is not in known_hosts ({fingerprint})")
             }

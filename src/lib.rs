@@ -35,6 +35,7 @@ pub mod location;
 pub mod outcome;
 pub mod plan;
 pub mod report;
+pub mod secret;
 pub mod settings;
 pub mod spool;
 pub mod stable_hash;

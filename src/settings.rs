@@ -43,6 +43,7 @@ impl Settings {
                 connect_timeout: fanout.connect_timeout.or(defaults.connect_timeout),
                 insecure_ignore_host_keys: global.insecure_ignore_host_keys,
                 home,
+                password: None,
             },
             report: ReportOptions {
                 mode,

@@ -17,7 +17,6 @@ use russh::Channel;
 use tokio::sync::{mpsc, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
-use super::drive::StepRunner;
 use super::handshake::Session;
 use super::step;
 use crate::cause::Cause;
@@ -83,6 +82,12 @@ impl Channels {
                 changed: Notify::new(),
             }),
         }
+    }
+
+    /// Channels of another session of the same host, whose output is the
+    /// host's like this one's.
+    pub fn on_session(&self, session: Arc<Session>) -> Channels {
+        Channels::new(session, self.host.clone(), self.events.clone())
     }
 
     /// Opens a session channel once the server will take one more.
@@ -156,8 +161,10 @@ impl Channels {
     }
 }
 
-impl StepRunner for Channels {
-    async fn run_all(&mut self, mut steps: Vec<Step>) -> Vec<StepResult> {
+impl Channels {
+    /// Runs `steps`, each on a channel of its own and in a task of its own
+    /// when there are several, and returns their results in their order.
+    pub async fn run_all(&self, mut steps: Vec<Step>) -> Vec<StepResult> {
         if steps.len() == 1 {
             let step = steps.remove(0);
             return vec![self.run(step).await];

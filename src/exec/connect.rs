@@ -41,17 +41,48 @@ impl Connection {
 /// OpenSSH's ConnectTimeout covers the whole login, so a tarpit costs that
 /// timeout and nothing more; each jump host has its own.
 pub async fn open(spec: &ConnectSpec, access: Access, jumps: &Jumps) -> Result<Connection, Cause> {
+    let entry = match access {
+        Access::Login => Entry {
+            ask_methods: false,
+            log_in: true,
+        },
+        Access::Handshake { auth_methods } => Entry {
+            ask_methods: auth_methods,
+            log_in: false,
+        },
+    };
+    open_for(spec, entry, jumps).await
+}
+
+/// A second login to a host already logged in to: asking first, when
+/// `ask_methods`, which methods the server offers.
+pub async fn open_fresh(
+    spec: &ConnectSpec,
+    ask_methods: bool,
+    jumps: &Jumps,
+) -> Result<Connection, Cause> {
+    let entry = Entry {
+        ask_methods,
+        log_in: true,
+    };
+    open_for(spec, entry, jumps).await
+}
+
+/// What to do once the handshake is done.
+#[derive(Clone, Copy)]
+struct Entry {
+    /// Ask the server which methods it offers (`none`).
+    ask_methods: bool,
+    /// Then log in.
+    log_in: bool,
+}
+
+async fn open_for(spec: &ConnectSpec, entry: Entry, jumps: &Jumps) -> Result<Connection, Cause> {
     if let Some(reason) = spec.unsupported {
         return Err(Cause::Unsupported(reason.to_string()));
     }
-    let (stream, tunnel): (Box<dyn Stream>, _) = if spec.jumps.is_empty() {
-        let stream = within(spec, handshake::connect_tcp(&spec.hostname, spec.port)).await?;
-        (Box::new(stream), None)
-    } else {
-        let (stream, tunnel) = jumps.tunnel(&spec.jumps, spec).await?;
-        (Box::new(stream), Some(tunnel))
-    };
-    let (session, reached) = within(spec, greet_and_login(spec, access, stream)).await?;
+    let (stream, tunnel) = open_stream(spec, spec.port, jumps).await?;
+    let (session, reached) = within(spec, greet_and_enter(spec, entry, stream)).await?;
     Ok(Connection {
         session: Arc::new(session),
         reached,
@@ -59,8 +90,24 @@ pub async fn open(spec: &ConnectSpec, access: Access, jumps: &Jumps) -> Result<C
     })
 }
 
+/// A byte stream to `port` of `spec`'s host, direct or through its jump
+/// hosts, with the tunnel it goes through, if any.
+pub async fn open_stream(
+    spec: &ConnectSpec,
+    port: u16,
+    jumps: &Jumps,
+) -> Result<(Box<dyn Stream>, Option<Tunnel>), Cause> {
+    if spec.jumps.is_empty() {
+        let stream = within(spec, handshake::connect_tcp(&spec.hostname, port)).await?;
+        Ok((Box::new(stream), None))
+    } else {
+        let (stream, tunnel) = jumps.tunnel(&spec.jumps, spec, port).await?;
+        Ok((Box::new(stream), Some(tunnel)))
+    }
+}
+
 /// A byte stream an SSH session can run over: TCP, or a tunnel.
-trait Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
+pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Stream for S {}
 
@@ -74,33 +121,44 @@ async fn within<T>(
         .unwrap_or(Err(Cause::ConnectTimedOut))
 }
 
-/// The handshake over `stream`, then the login or the question the work
-/// needs.
-pub async fn greet_and_login<S>(
+/// The handshake over `stream`, then the login a jump host needs.
+pub async fn greet_and_login<S>(spec: &ConnectSpec, stream: S) -> Result<(Session, Reached), Cause>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let entry = Entry {
+        ask_methods: false,
+        log_in: true,
+    };
+    greet_and_enter(spec, entry, stream).await
+}
+
+/// The handshake over `stream`, then the question and the login `entry`
+/// asks for.
+async fn greet_and_enter<S>(
     spec: &ConnectSpec,
-    access: Access,
+    entry: Entry,
     stream: S,
 ) -> Result<(Session, Reached), Cause>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let (mut session, greeting) = handshake::greet(spec, stream).await?;
-    let auth_methods = match access {
-        Access::Login => {
-            auth::authenticate(&mut session, spec).await?;
-            None
-        }
-        Access::Handshake { auth_methods: true } => {
-            Some(auth::offered_methods(&mut session, &spec.user).await?)
-        }
-        Access::Handshake {
-            auth_methods: false,
-        } => None,
+    let auth_methods = if entry.ask_methods {
+        Some(auth::offered_methods(&mut session, &spec.user).await?)
+    } else {
+        None
+    };
+    let login = if entry.log_in {
+        Some(auth::authenticate(&mut session, spec).await?)
+    } else {
+        None
     };
     let reached = Reached {
         server_version: greeting.server_version,
         host_key: greeting.host_key,
         auth_methods,
+        login,
     };
     Ok((session, reached))
 }

@@ -1,51 +1,66 @@
-//! Drives one host plan: hands it what the connection found, runs each
-//! step it asks for, and hands back each result, until it is done.
+//! Drives one host plan: hands it what the connection found, does what it
+//! asks for (steps, a fresh login, a port probe) and hands back each
+//! result, until it is done.
 
 use std::future::Future;
 
 use crate::cause::Cause;
 use crate::outcome::Outcome;
-use crate::plan::{HostPlan, Next, Reached, Step, StepResult};
+use crate::plan::{
+    FreshLogin, FreshLoginResult, HostPlan, Next, PortProbe, Reached, Step, StepResult,
+};
 
-/// Something that can run steps: a logged-in connection, or a test double.
-pub trait StepRunner: Send {
-    /// Runs `steps` (at once, where the runner can) and returns their
-    /// results in the same order.
+/// What a host plan can ask the executor for: steps on channels of the
+/// host's connection, a fresh login, a port probe. Implemented by the SSH
+/// worker, and by test doubles.
+pub trait HostActions: Send {
+    /// Runs `steps` (at once, where it can) and returns their results in
+    /// the same order.
     fn run_all(&mut self, steps: Vec<Step>) -> impl Future<Output = Vec<StepResult>> + Send;
-}
 
-/// The runner of work that never logged in: every step is a plan error.
-pub struct NoChannels;
+    /// Logs in to the host again, on a new connection.
+    fn fresh_login(&mut self, _fresh: FreshLogin) -> impl Future<Output = FreshLoginResult> + Send {
+        async {
+            FreshLoginResult {
+                login: Err(Cause::PlanError("this work cannot log in again".into())),
+                auth_methods: None,
+                step: None,
+            }
+        }
+    }
 
-impl StepRunner for NoChannels {
-    async fn run_all(&mut self, steps: Vec<Step>) -> Vec<StepResult> {
-        let refused = || {
-            StepResult::failed(Cause::PlanError(
-                "a handshake-only plan asked to run a command".into(),
-            ))
-        };
-        steps.iter().map(|_| refused()).collect()
+    /// Tries a TCP connection to `port` of the host.
+    fn probe(&mut self, _port: u16) -> impl Future<Output = PortProbe> + Send {
+        async { PortProbe::Failed(Cause::PlanError("this work cannot probe ports".into())) }
     }
 }
 
-/// Runs `plan` to its outcome on `runner`.
+/// Runs `plan` to its outcome with `actions`.
 pub async fn drive(
     plan: &mut dyn HostPlan,
     reached: &Reached,
-    runner: &mut impl StepRunner,
+    actions: &mut impl HostActions,
 ) -> Outcome {
     let mut next = plan.start(reached);
     loop {
         next = match next {
             Next::Done(outcome) => return outcome,
             Next::Run(step) => {
-                let result = runner.run_all(vec![step]).await.pop();
+                let result = actions.run_all(vec![step]).await.pop();
                 let lost = || StepResult::failed(Cause::PlanError("the step got no result".into()));
                 plan.step_done(result.unwrap_or_else(lost))
             }
             Next::RunAll(steps) => {
-                let results = runner.run_all(steps).await;
+                let results = actions.run_all(steps).await;
                 plan.all_done(results)
+            }
+            Next::FreshLogin(fresh) => {
+                let result = actions.fresh_login(fresh).await;
+                plan.fresh_login_done(result)
+            }
+            Next::Probe(port) => {
+                let probe = actions.probe(port).await;
+                plan.probed(port, probe)
             }
         };
     }
@@ -67,7 +82,7 @@ mod tests {
         ran: Vec<String>,
     }
 
-    impl StepRunner for Scripted {
+    impl HostActions for Scripted {
         async fn run_all(&mut self, steps: Vec<Step>) -> Vec<StepResult> {
             let mut results = Vec::new();
             for step in steps {
@@ -140,14 +155,6 @@ mod tests {
         );
         let (outcome, ran) = run(&[1, 0, 1, 0]).await;
         assert_eq!(ran, ["check", "change", "verify", "rollback"]);
-        assert_eq!(outcome, Outcome::exited(9));
-    }
-
-    #[tokio::test]
-    async fn a_handshake_only_runner_refuses_steps() {
-        let mut plan = CheckThenChange { state: 0 };
-        let outcome = drive(&mut plan, &reached(), &mut NoChannels).await;
-        // The plan saw the refusal as its first result and stopped.
         assert_eq!(outcome, Outcome::exited(9));
     }
 }

@@ -13,14 +13,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use russh::client;
-use russh::ChannelStream;
+use russh::{ChannelOpenFailure, ChannelStream};
 use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
 
 use super::connect::greet_and_login;
 use super::handshake::{self, Session};
 use super::ConnectSpec;
 use crate::cause::Cause;
-use crate::plan::Access;
 
 /// Tunnels open through one jump host at once, unless `--jump-parallel`
 /// says otherwise: enough to keep a fan-out busy, few enough that the
@@ -90,6 +89,7 @@ impl Jumps {
         &self,
         chain: &[ConnectSpec],
         to: &ConnectSpec,
+        port: u16,
     ) -> Result<(ChannelStream<client::Msg>, Tunnel), Cause> {
         let mut via: Option<(Login, Arc<Semaphore>)> = None;
         for (index, hop) in chain.iter().enumerate() {
@@ -108,7 +108,7 @@ impl Jumps {
         let (login, tunnels) = via.ok_or_else(|| {
             Cause::PlanError("a jump tunnel was asked for without jump hosts".into())
         })?;
-        open(login, tunnels, to).await
+        open(login, tunnels, to, port).await
     }
 
     fn hop(&self, chain: &[ConnectSpec]) -> Arc<Hop> {
@@ -136,15 +136,15 @@ impl Jumps {
             match via {
                 None => {
                     let stream = handshake::connect_tcp(&hop.hostname, hop.port).await?;
-                    let (session, _) = greet_and_login(hop, Access::Login, stream).await?;
+                    let (session, _) = greet_and_login(hop, stream).await?;
                     Ok(Login {
                         session: Arc::new(session),
                         _through: None,
                     })
                 }
                 Some((login, tunnels)) => {
-                    let (stream, tunnel) = open(login, tunnels, hop).await?;
-                    let (session, _) = greet_and_login(hop, Access::Login, stream).await?;
+                    let (stream, tunnel) = open(login, tunnels, hop, hop.port).await?;
+                    let (session, _) = greet_and_login(hop, stream).await?;
                     Ok(Login {
                         session: Arc::new(session),
                         _through: Some(Arc::new(tunnel)),
@@ -159,12 +159,13 @@ impl Jumps {
     }
 }
 
-/// Opens a tunnel to `to` through the logged-in jump host, once one of its
-/// tunnel slots is free (ssh -W).
+/// Opens a tunnel to `port` of `to` through the logged-in jump host, once
+/// one of its tunnel slots is free (ssh -W).
 async fn open(
     login: Login,
     tunnels: Arc<Semaphore>,
     to: &ConnectSpec,
+    port: u16,
 ) -> Result<(ChannelStream<client::Msg>, Tunnel), Cause> {
     let slot = tunnels
         .acquire_owned()
@@ -172,11 +173,19 @@ async fn open(
         .map_err(|_| Cause::PlanError("the jump host's tunnels were closed".into()))?;
     let channel = login
         .session
-        .channel_open_direct_tcpip(to.hostname.as_str(), u32::from(to.port), "127.0.0.1", 0)
+        .channel_open_direct_tcpip(to.hostname.as_str(), u32::from(port), "127.0.0.1", 0)
         .await
-        .map_err(|e| Cause::Tunnel {
-            to: format!("{}:{}", to.hostname, to.port),
-            reason: e.to_string(),
+        .map_err(|e| {
+            let to = format!("{}:{port}", to.hostname);
+            match e {
+                russh::Error::ChannelOpenFailure(ChannelOpenFailure::ConnectFailed) => {
+                    Cause::TunnelConnectFailed { to }
+                }
+                other => Cause::Tunnel {
+                    to,
+                    reason: other.to_string(),
+                },
+            }
         })?;
     Ok((
         channel.into_stream(),

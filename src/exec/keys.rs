@@ -7,9 +7,7 @@
 //! is decrypted; they are never stored.
 
 use std::collections::HashMap;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 
 use russh::keys::agent::client::AgentClient;
@@ -18,6 +16,7 @@ use russh::keys::ssh_key::{Certificate, PrivateKey, PublicKey};
 use zeroize::Zeroizing;
 
 use crate::error::SetupError;
+use crate::secret;
 
 /// OpenSSH's default identity files, in the order it tries them, for hosts
 /// with no IdentityFile. Security-key (`_sk`) and DSA keys are left out:
@@ -197,7 +196,7 @@ fn encrypted_public_key(path: &Path, text: &str) -> Option<PublicKey> {
 fn decrypt(path: &Path, text: &str) -> Result<PrivateKey, SetupError> {
     let prompt = format!("Enter passphrase for key '{}': ", path.display());
     for _ in 0..PASSPHRASE_TRIES {
-        let passphrase = ask_passphrase(&prompt).map_err(|reason| SetupError::Key {
+        let passphrase = secret::ask(&prompt).map_err(|reason| SetupError::Key {
             path: path.to_path_buf(),
             reason,
         })?;
@@ -213,48 +212,6 @@ fn decrypt(path: &Path, text: &str) -> Result<PrivateKey, SetupError> {
         path: path.to_path_buf(),
         reason: "could not decrypt it: wrong passphrase".into(),
     })
-}
-
-/// Asks for a passphrase the way OpenSSH does: through `SSH_ASKPASS` when
-/// `SSH_ASKPASS_REQUIRE` is `force` (or `prefer`), or when there is no
-/// terminal but a display; otherwise on the terminal.
-fn ask_passphrase(prompt: &str) -> Result<Zeroizing<String>, String> {
-    let askpass = std::env::var_os("SSH_ASKPASS").filter(|s| !s.is_empty());
-    let require = std::env::var("SSH_ASKPASS_REQUIRE").unwrap_or_default();
-    let has_display =
-        std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
-    let has_tty = std::io::stdin().is_terminal() || std::fs::File::open("/dev/tty").is_ok();
-    let use_askpass = match require.as_str() {
-        "force" | "prefer" => askpass.is_some(),
-        "never" => false,
-        _ => askpass.is_some() && has_display && !has_tty,
-    };
-    if use_askpass {
-        let program = askpass.unwrap_or_default();
-        let output = Command::new(&program)
-            .arg(prompt)
-            .stdin(std::process::Stdio::null())
-            .output()
-            .map_err(|e| {
-                format!(
-                    "could not run SSH_ASKPASS {}: {e}",
-                    Path::new(&program).display()
-                )
-            })?;
-        if !output.status.success() {
-            return Err("passphrase entry was cancelled".into());
-        }
-        let mut text = Zeroizing::new(String::from_utf8_lossy(&output.stdout).into_owned());
-        let trimmed_len = text.trim_end_matches(['\n', '\r']).len();
-        text.truncate(trimmed_len);
-        return Ok(text);
-    }
-    if !has_tty {
-        return Err("it is encrypted and there is no terminal to ask for its passphrase; add it to ssh-agent, or set SSH_ASKPASS with SSH_ASKPASS_REQUIRE=force".into());
-    }
-    rpassword::prompt_password(prompt)
-        .map(Zeroizing::new)
-        .map_err(|e| format!("could not read the passphrase: {e}"))
 }
 
 /// The identities a host offers, in OpenSSH's order: its key files (signed

@@ -8,6 +8,7 @@
 //! running each step on a channel of that one connection. It never prints:
 //! everything it learns becomes an [`Event`].
 
+mod actions;
 mod auth;
 mod channels;
 mod connect;
@@ -38,9 +39,9 @@ use tokio_util::sync::CancellationToken;
 use crate::event::{Event, RunEnd};
 use crate::outcome::Outcome;
 use crate::plan::{Access, Plan, Schedule};
+use actions::Actions;
 use channels::Channels;
 use dispatch::Worker;
-use drive::NoChannels;
 use jumps::Jumps;
 
 /// Used when neither `--connect-timeout` nor ConnectTimeout says otherwise.
@@ -55,6 +56,9 @@ pub struct ExecOptions {
     pub insecure_ignore_host_keys: bool,
     /// Where default keys are looked for (`~`).
     pub home: PathBuf,
+    /// A password to log in with where the keys are refused: only for work
+    /// that binds a first key (`fleet keys install --password`).
+    pub password: Option<crate::secret::Secret>,
 }
 
 /// Ctrl-C, as seen by the executor: `drain` starts no new hosts, `kill`
@@ -122,16 +126,14 @@ impl Worker for SshWorker {
             Ok(connection) => connection,
             Err(cause) => return Outcome::failed(cause),
         };
-        let outcome = match access {
-            Access::Login => {
-                let mut channels =
-                    Channels::new(connection.session.clone(), spec.alias.clone(), events);
-                drive::drive(host_plan.as_mut(), &connection.reached, &mut channels).await
-            }
-            Access::Handshake { .. } => {
-                drive::drive(host_plan.as_mut(), &connection.reached, &mut NoChannels).await
-            }
+        let channels = (access == Access::Login)
+            .then(|| Channels::new(connection.session.clone(), spec.alias.clone(), events));
+        let mut actions = Actions {
+            spec: &spec,
+            jumps: &self.jumps,
+            channels,
         };
+        let outcome = drive::drive(host_plan.as_mut(), &connection.reached, &mut actions).await;
         connection.close().await;
         outcome
     }

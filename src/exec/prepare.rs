@@ -20,9 +20,11 @@ use crate::hosts::ssh_config::StrictHostKeyChecking;
 use crate::hosts::Target;
 use crate::known_hosts::{HostId, KnownHosts, KnownHostsError};
 use crate::plan::Access;
+use crate::secret::Secret;
 
 /// Everything needed to reach one host and log in to it, decided before
 /// the run starts.
+#[derive(Clone)]
 pub struct ConnectSpec {
     pub alias: Arc<str>,
     pub hostname: String,
@@ -44,6 +46,8 @@ pub struct ConnectSpec {
     /// Why this host can't be reached the way its config asks, if so: it
     /// is then reported as an error rather than reached some other way.
     pub unsupported: Option<&'static str>,
+    /// The password to try after the keys, when the run was given one.
+    pub password: Option<Secret>,
 }
 
 /// What [`prepare`] has to say besides the specs: settings it would not
@@ -199,6 +203,7 @@ impl Preparer<'_> {
                 .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
             jumps,
             unsupported,
+            password: self.opts.password.clone().filter(|_| logs_in),
         })
     }
 

@@ -17,7 +17,9 @@ mod step;
 pub use schedule::{Schedule, Share};
 #[cfg(test)]
 pub(crate) use step::tests;
-pub use step::{Capture, Input, Reached, Step, StepResult};
+pub use step::{
+    Capture, FreshLogin, FreshLoginResult, Input, Login, PortProbe, Reached, Step, StepResult,
+};
 
 use crate::cause::Cause;
 use crate::outcome::Outcome;
@@ -54,10 +56,25 @@ pub trait HostPlan: Send {
     /// order they were asked for. Only plans that ask for several steps at
     /// once ([`Next::RunAll`]) need this.
     fn all_done(&mut self, _results: Vec<StepResult>) -> Next {
-        Next::Done(Outcome::failed(Cause::PlanError(
-            "the plan ran several steps at once but takes no results for them".into(),
-        )))
+        unasked("several steps at once")
     }
+
+    /// The fresh login asked for last ([`Next::FreshLogin`]) has ended.
+    fn fresh_login_done(&mut self, _result: FreshLoginResult) -> Next {
+        unasked("a fresh login")
+    }
+
+    /// The port probe asked for last ([`Next::Probe`]) has ended.
+    fn probed(&mut self, _port: u16, _probe: PortProbe) -> Next {
+        unasked("a port probe")
+    }
+}
+
+/// How a plan ends that asked for something it takes no answer for.
+fn unasked(what: &str) -> Next {
+    Next::Done(Outcome::failed(Cause::PlanError(format!(
+        "the plan asked for {what} but takes no result for it"
+    ))))
 }
 
 /// What a host plan wants next.
@@ -68,6 +85,12 @@ pub enum Next {
     /// Run these steps at once, each on its own channel of the host's one
     /// connection (as many at a time as the server's MaxSessions allows).
     RunAll(Vec<Step>),
+    /// Log in to the host again on a connection of its own, while the
+    /// first one stays open, to prove a change left it reachable.
+    FreshLogin(FreshLogin),
+    /// Try a TCP connection to this port of the host, from where fleet
+    /// runs (through its jump hosts, if it has any), and see what answers.
+    Probe(u16),
     /// The host is done.
     Done(Outcome),
 }

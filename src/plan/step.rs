@@ -70,6 +70,53 @@ impl StepResult {
     }
 }
 
+/// A new connection to a host that is already logged in to.
+#[derive(Debug, Clone)]
+pub struct FreshLogin {
+    /// Another port than the host's usual one.
+    pub port: Option<u16>,
+    /// Ask the server which methods it offers (`none`) before logging in.
+    pub auth_methods: bool,
+    /// A step to run on the fresh connection once logged in.
+    pub step: Option<Step>,
+}
+
+/// How a fresh login went. It logs in with keys only, never a password:
+/// what it proves is that a key still gets in.
+#[derive(Debug, Clone)]
+pub struct FreshLoginResult {
+    /// Whether it got in, or why not.
+    pub login: Result<Login, Cause>,
+    /// The methods the server offered, when asked.
+    pub auth_methods: Option<Vec<String>>,
+    /// The result of the step, when one was asked for and the login worked.
+    pub step: Option<StepResult>,
+}
+
+/// What answered a TCP connection to a port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PortProbe {
+    /// Something listens there.
+    Listening,
+    /// The host said nothing listens: the path to the port is open.
+    Refused,
+    /// No answer in time: a firewall or security group drops it.
+    Filtered,
+    /// Something else went wrong on the way.
+    Failed(Cause),
+}
+
+/// How fleet logged in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Login {
+    /// With a key (from a file or the agent), shown as `TYPE SHA256:…`.
+    Key(String),
+    /// With a user certificate.
+    Certificate(String),
+    /// With the password (or keyboard-interactive answered with it).
+    Password,
+}
+
 /// What the executor learned on its way into a host.
 #[derive(Debug, Clone)]
 pub struct Reached {
@@ -80,6 +127,8 @@ pub struct Reached {
     pub host_key: PublicKey,
     /// The authentication methods the server offers, when the plan asked.
     pub auth_methods: Option<Vec<String>>,
+    /// How fleet logged in, for [`crate::plan::Access::Login`].
+    pub login: Option<Login>,
 }
 
 #[cfg(test)]
@@ -94,6 +143,7 @@ pub(crate) mod tests {
             server_version: "SSH-2.0-OpenSSH_9.2p1".into(),
             host_key: PublicKey::from_openssh(key).expect("a valid key"),
             auth_methods: None,
+            login: None,
         }
     }
 }

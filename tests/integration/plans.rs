@@ -39,6 +39,7 @@ fn execute(
             connect_timeout: None,
             insecure_ignore_host_keys: false,
             home: lab.home.clone(),
+            password: None,
         };
         let (hosts, _) = exec::prepare(&targets, &opts, plan.access())
             .await
