@@ -127,6 +127,9 @@ pub(super) enum Setting {
     ServerAliveInterval(Option<u32>),
     ServerAliveCountMax(u32),
     HostKeyAlias(String),
+    HashKnownHosts(bool),
+    /// `None` for `none`.
+    RevokedHostKeys(Option<String>),
     IgnoreUnknown(String),
     /// Whether canonicalization is on (`yes` or `always`).
     CanonicalizeHostname(bool),
@@ -520,6 +523,20 @@ pub(super) fn setting(
         Keyword::HostName => Setting::HostName(arg()?),
         Keyword::User => Setting::User(arg()?),
         Keyword::HostKeyAlias => Setting::HostKeyAlias(arg()?),
+        Keyword::RevokedHostKeys => {
+            let v = arg()?;
+            Setting::RevokedHostKeys((!v.eq_ignore_ascii_case("none")).then_some(v))
+        }
+        Keyword::HashKnownHosts => Setting::HashKnownHosts(choice(
+            name,
+            first,
+            &[
+                ("yes", true),
+                ("true", true),
+                ("no", false),
+                ("false", false),
+            ],
+        )?),
         Keyword::IgnoreUnknown => Setting::IgnoreUnknown(arg()?),
         Keyword::IdentityFile => Setting::IdentityFile(arg()?),
         Keyword::CertificateFile => Setting::CertificateFile(arg()?),
