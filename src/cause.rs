@@ -55,10 +55,16 @@ pub enum Cause {
         at: Location,
     },
     /// The host is covered by `@cert-authority` but showed a plain key (or
-    /// a certificate that is not valid for it).
+    /// a certificate that is not valid for it), which nothing else trusts.
     CertificateRequired {
         name: String,
         fingerprint: String,
+    },
+    /// A marker line (`@revoked`, `@cert-authority`) for the host can't be
+    /// read, so the host fails closed.
+    KnownHostsUnreadable {
+        at: Location,
+        problem: String,
     },
     /// accept-new could not write the key down.
     LearnFailed(String),
@@ -132,16 +138,23 @@ impl Cause {
             | Network(_)
             | ClosedInHandshake
             | Tunnel { .. } => Status::Unreachable,
-            HostKeyUnknown { .. } => Status::HostKeyUnknown,
-            HostKeyChanged { .. } | CertificateRequired { .. } => Status::HostKeyChanged,
+            HostKeyUnknown { .. } | CertificateRequired { .. } => Status::HostKeyUnknown,
+            HostKeyChanged { .. } => Status::HostKeyChanged,
             HostKeyRevoked { .. } => Status::HostKeyRevoked,
             AuthDenied { .. } => Status::AuthFailed,
             Exited(_) | Killed(_) => Status::Failed,
             Timeout(_) => Status::Timeout,
-            LearnFailed(_) | NoCommonAlgorithm(_) | Protocol(_) | Unsupported(_) | NoExitStatus
-            | ChannelRefused(_) | ExecRefused | ExecFailed(_) | PlanError(_) | Panicked(_) => {
-                Status::Error
-            }
+            LearnFailed(_)
+            | KnownHostsUnreadable { .. }
+            | NoCommonAlgorithm(_)
+            | Protocol(_)
+            | Unsupported(_)
+            | NoExitStatus
+            | ChannelRefused(_)
+            | ExecRefused
+            | ExecFailed(_)
+            | PlanError(_)
+            | Panicked(_) => Status::Error,
             Interrupted => Status::Interrupted,
             Skipped(_) => Status::Skipped,
             Jump { cause, .. } => cause.status(),
@@ -201,13 +214,18 @@ impl fmt::Display for Cause {
                 f.write_str(")")
             }
             HostKeyRevoked { fingerprint, at } => {
-                write!(f, "host key {fingerprint} is marked @revoked in {at}")
+                write!(f, "host key {fingerprint} is revoked by {at}")
             }
             CertificateRequired { name, fingerprint } => write!(
                 f,
                 "{name} is covered by @cert-authority but presented {fingerprint} without a valid certificate"
             ),
             LearnFailed(reason) => write!(f, "could not learn the host key: {reason}"),
+            KnownHostsUnreadable { at, problem } => write!(
+                f,
+                "{at}: this @revoked or @cert-authority line for the host cannot be read \
+                 ({problem}), so the host is refused until it is fixed"
+            ),
             AuthDenied { methods } => write!(f, "Permission denied ({})", methods.join(",")),
             NoCommonAlgorithm(kind) => write!(f, "no {kind} algorithm in common with the server"),
             Protocol(text) => f.write_str(text),

@@ -80,13 +80,15 @@ impl Context {
     }
 }
 
-/// Runs `work` on a new multi-threaded runtime.
+/// Runs `work` on a new multi-threaded runtime, which also ends the
+/// process on SIGTERM or SIGHUP, leaving no temporary file behind.
 fn block_on<T>(work: impl Future<Output = Result<T, SetupError>>) -> Result<T, SetupError> {
-    tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| SetupError::Usage(format!("could not start the async runtime: {e}")))?
-        .block_on(work)
+        .map_err(|e| SetupError::Usage(format!("could not start the async runtime: {e}")))?;
+    runtime.spawn(exec::signal::terminate());
+    runtime.block_on(work)
 }
 
 /// `-i` files, or the default ones, which may be absent.
@@ -113,6 +115,13 @@ fn inventory_files(global: &GlobalArgs, home: &Path) -> Vec<InventoryFile> {
     .collect()
 }
 
+/// Tells the user, once each, about settings or lines that are not used.
+fn print_warnings(warnings: &[String]) {
+    for warning in warnings {
+        eprintln!("fleet: warning: {warning}");
+    }
+}
+
 /// Writes what a command printed; a reader that went away (`| head`) is
 /// no error.
 fn write_stdout(bytes: &[u8]) -> Result<i32, SetupError> {
@@ -130,9 +139,7 @@ async fn execute(
     settings: &Settings,
 ) -> Result<i32, SetupError> {
     let (hosts, warnings) = exec::prepare(targets, &settings.exec, plan.access()).await?;
-    for warning in warnings {
-        eprintln!("fleet: warning: {warning}");
-    }
+    print_warnings(&warnings);
     let interrupts = Interrupts::default();
     tokio::spawn(exec::signal::listen(interrupts.clone()));
     let (events, received) = mpsc::channel(EVENT_QUEUE);

@@ -13,7 +13,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use super::handshake::{self, Session};
 use super::{auth, ConnectSpec};
 use crate::cause::Cause;
-use crate::plan::{Access, Reached};
+use crate::plan::{Access, HostKeys, Reached};
 
 /// A session to the target, with the jump-host sessions it is tunnelled
 /// through: they must live as long as it does.
@@ -80,13 +80,27 @@ async fn reach(
     access: Access,
     via: Option<&Session>,
 ) -> Result<(Session, Reached), Cause> {
-    match via {
-        None => {
-            let stream = handshake::connect_tcp(&spec.hostname, spec.port).await?;
-            greet_and_login(spec, access, stream).await
-        }
-        Some(via) => greet_and_login(spec, access, tunnel(via, spec).await?).await,
+    let (session, mut reached) = greet_and_login(spec, access, stream(spec, via).await?).await?;
+    if let Access::Handshake {
+        host_keys: HostKeys::AllObserved,
+        ..
+    } = access
+    {
+        let others = handshake::other_host_keys(spec, &reached, || stream(spec, via)).await?;
+        reached.host_keys.extend(others);
     }
+    Ok((session, reached))
+}
+
+/// A new connection to `spec`'s host, direct or through the jump host `via`.
+async fn stream(
+    spec: &ConnectSpec,
+    via: Option<&Session>,
+) -> Result<Box<dyn handshake::Stream>, Cause> {
+    Ok(match via {
+        None => Box::new(handshake::connect_tcp(&spec.hostname, spec.port).await?),
+        Some(via) => Box::new(tunnel(via, spec).await?),
+    })
 }
 
 /// A TCP connection to `to` made by the jump host `via` (ssh -W).
@@ -117,16 +131,18 @@ where
             auth::authenticate(&mut session, spec).await?;
             None
         }
-        Access::Handshake { auth_methods: true } => {
-            Some(auth::offered_methods(&mut session, &spec.user).await?)
-        }
+        Access::Handshake {
+            auth_methods: true, ..
+        } => Some(auth::offered_methods(&mut session, &spec.user).await?),
         Access::Handshake {
             auth_methods: false,
+            ..
         } => None,
     };
     let reached = Reached {
         server_version: greeting.server_version,
-        host_key: greeting.host_key,
+        host_keys: vec![greeting.host_key],
+        offered: greeting.offered,
         auth_methods,
     };
     Ok((session, reached))

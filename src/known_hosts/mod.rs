@@ -1,6 +1,7 @@
 //! Strict known_hosts checking: decides whether a host key presented by a
-//! server is trusted, revoked, changed or unknown, and records new keys for
-//! accept-new.
+//! server is trusted, revoked, changed or unknown; and changing known_hosts
+//! files safely: learning keys for accept-new ([`learn`]), adding scanned
+//! keys ([`add_keys`]) and forgetting hosts ([`forget`]).
 //!
 //! russh ships known_hosts helpers, but they are not safe for strict
 //! checking: they accept keys marked `@revoked`, ignore `@cert-authority`
@@ -11,57 +12,90 @@
 //! difference is stricter and documented at the place it happens.
 //!
 //! Every file is parsed once per run into a [`KnownHosts`], which is then
-//! shared by all connections, so lookups never touch the disk.
+//! shared by all connections, so lookups never touch the disk. Every change
+//! re-reads its file under a lock and checks again before it writes
+//! (`file`).
+
+mod edit;
+mod file;
+mod parse;
+mod revoked;
+
+pub use edit::{add_keys, forget, Added, Forgotten, HostKeys};
+pub use file::remove_temporary_files;
+pub use parse::LineProblem;
+pub use revoked::RevokedKeys;
 
 use std::fs;
-use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine as _;
-use hmac::{KeyInit, Mac};
 use russh::keys::ssh_key::certificate::CertType;
 use russh::keys::ssh_key::public::KeyData;
 use russh::keys::ssh_key::{Algorithm, Certificate, HashAlg, PublicKey};
 
 use crate::location::Location;
+use edit::NewEntry;
+use parse::{BadLine, Hosts, Marker, ParsedLine};
 
 #[cfg(test)]
 mod tests;
 
 /// How a host is looked up in known_hosts.
 ///
-/// OpenSSH looks a host up as `host` when the port is 22 and as
-/// `[host]:port` otherwise. `name` is the HostKeyAlias if one is set, else
-/// the HostName (not the ssh_config alias); the caller decides which.
+/// OpenSSH looks a host up by its HostName as `host` when the port is 22
+/// and as `[host]:port` otherwise, but by its HostKeyAlias, when one is
+/// set, as the alias alone, whatever the port.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostId {
-    pub name: String,
-    pub port: u16,
+    /// The bare name, lowercased.
+    name: String,
+    /// What lines are matched against and hashed.
+    lookup: String,
 }
 
 impl HostId {
-    /// The name OpenSSH matches against host patterns and hashes.
+    /// A host known by its name and port.
     ///
-    /// It is lowercased because OpenSSH lowercases the host name before the
-    /// lookup and writes new entries in lowercase; without this a hashed
-    /// entry written by `ssh` would never match a name spelled `Web1`.
-    pub fn lookup_name(&self) -> String {
-        let name = self.name.to_ascii_lowercase();
-        if self.port == 22 {
-            name
+    /// The name is lowercased because OpenSSH lowercases the host name
+    /// before the lookup and writes new entries in lowercase; without this
+    /// a hashed entry written by `ssh` would never match a name spelled
+    /// `Web1`.
+    pub fn new(name: &str, port: u16) -> HostId {
+        let name = name.to_ascii_lowercase();
+        let lookup = if port == 22 {
+            name.clone()
         } else {
-            format!("[{name}]:{}", self.port)
+            format!("[{name}]:{port}")
+        };
+        HostId { name, lookup }
+    }
+
+    /// A host known by its HostKeyAlias: looked up as the alias, never with
+    /// a port, as ssh does.
+    pub fn alias(alias: &str) -> HostId {
+        let name = alias.to_ascii_lowercase();
+        HostId {
+            lookup: name.clone(),
+            name,
         }
+    }
+
+    /// The name OpenSSH matches against host patterns and hashes.
+    pub fn lookup_name(&self) -> &str {
+        &self.lookup
+    }
+
+    /// The bare name, without a port.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// The names a host certificate may list as a principal for this host:
     /// the lookup name and the bare name without the port.
-    fn principal_names(&self) -> [String; 2] {
-        [self.name.to_ascii_lowercase(), self.lookup_name()]
+    fn principal_names(&self) -> [&str; 2] {
+        [&self.name, &self.lookup]
     }
 }
 
@@ -71,8 +105,12 @@ pub enum Verdict {
     /// The key (or the CA that signed the certificate) is known for this
     /// host at this location.
     Trusted(Location),
-    /// The key (or its CA) is marked `@revoked`: never accept.
+    /// The key (or its CA) is marked `@revoked`, or listed in the
+    /// RevokedHostKeys file: never accept.
     Revoked(Location),
+    /// A marker line (`@revoked`, `@cert-authority`) for this host can't be
+    /// read: fail closed until it is fixed.
+    Unreadable(Location, LineProblem),
     /// The host is known, but with other keys: every line that knows it,
     /// so the user can see all of them.
     Changed(Vec<Location>),
@@ -80,38 +118,11 @@ pub enum Verdict {
     Unknown,
 }
 
-/// What is wrong with one known_hosts line.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LineProblem {
-    #[error("unknown marker '{0}' (expected @cert-authority or @revoked)")]
-    UnknownMarker(String),
-    #[error("more than one marker (only one of @cert-authority or @revoked is allowed)")]
-    SeveralMarkers,
-    #[error("missing the host patterns")]
-    MissingHosts,
-    #[error("missing the key type")]
-    MissingKeyType,
-    #[error("missing the key after the key type")]
-    MissingKey,
-    #[error("bad hashed host name (expected |1|base64 salt|base64 hash)")]
-    BadHashedHost,
-    #[error("cannot decode the key (bad base64)")]
-    BadBase64,
-    #[error("cannot decode the key ({0})")]
-    BadKey(String),
-    #[error("the key type is '{field}' but the key is {actual}")]
-    KeyTypeMismatch { field: String, actual: String },
-    #[error("a certificate is not allowed here; put its CA on an @cert-authority line")]
-    CertificateAsKey,
-}
-
-/// Errors from loading known_hosts files or adding to one.
+/// Errors from loading known_hosts files or changing one.
 #[derive(Debug, thiserror::Error)]
 pub enum KnownHostsError {
     #[error("{}: cannot read", file.display())]
     Read { file: PathBuf, source: io::Error },
-    #[error("{at}: {problem}")]
-    Line { at: Location, problem: LineProblem },
     #[error("{}: cannot write", file.display())]
     Write { file: PathBuf, source: io::Error },
     #[error(
@@ -127,115 +138,16 @@ pub enum KnownHostsError {
         file: PathBuf,
         source: russh::keys::ssh_key::Error,
     },
-}
-
-/// The marker at the start of a line, which changes what the key means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Marker {
-    /// A plain host key.
-    None,
-    /// `@cert-authority`: the key is a CA trusted to sign host certificates.
-    CertAuthority,
-    /// `@revoked`: the key must never be accepted.
-    Revoked,
-}
-
-/// One comma-separated element of a host field.
-#[derive(Debug)]
-struct Pattern {
-    /// A leading `!`: a match rejects the whole line.
-    negated: bool,
-    /// Lowercased, because OpenSSH matches patterns case-insensitively.
-    glob: String,
-}
-
-/// The host field of a line.
-#[derive(Debug)]
-enum Hosts {
-    Patterns(Vec<Pattern>),
-    /// `|1|salt|hash` where hash = HMAC-SHA1(key = salt, data = lookup name).
-    Hashed {
-        salt: Vec<u8>,
-        hash: Vec<u8>,
+    #[error("{}: cannot make a random salt to hash the host name", file.display())]
+    Salt {
+        file: PathBuf,
+        source: getrandom::Error,
     },
+    #[error(transparent)]
+    Revoked(#[from] revoked::RevokedKeysError),
 }
 
-/// Length of the HMAC-SHA1 output, which OpenSSH also requires of the salt.
-const SHA1_LEN: usize = 20;
-
-impl Hosts {
-    fn parse(field: &str) -> Result<Hosts, LineProblem> {
-        match field.strip_prefix('|') {
-            Some(rest) => {
-                // OpenSSH hashes the whole field, so a hashed entry names
-                // exactly one host and cannot be mixed with patterns.
-                let mut parts = rest.split('|');
-                let (Some("1"), Some(salt), Some(hash), None) =
-                    (parts.next(), parts.next(), parts.next(), parts.next())
-                else {
-                    return Err(LineProblem::BadHashedHost);
-                };
-                let salt = BASE64
-                    .decode(salt)
-                    .map_err(|_| LineProblem::BadHashedHost)?;
-                let hash = BASE64
-                    .decode(hash)
-                    .map_err(|_| LineProblem::BadHashedHost)?;
-                if salt.len() != SHA1_LEN || hash.len() != SHA1_LEN {
-                    return Err(LineProblem::BadHashedHost);
-                }
-                Ok(Hosts::Hashed { salt, hash })
-            }
-            None => Ok(Hosts::Patterns(
-                field
-                    .split(',')
-                    .map(|p| match p.strip_prefix('!') {
-                        Some(glob) => Pattern {
-                            negated: true,
-                            glob: glob.to_ascii_lowercase(),
-                        },
-                        None => Pattern {
-                            negated: false,
-                            glob: p.to_ascii_lowercase(),
-                        },
-                    })
-                    .collect(),
-            )),
-        }
-    }
-
-    /// Whether this field names `lookup_name` (already lowercased).
-    fn matches(&self, lookup_name: &str) -> bool {
-        match self {
-            Hosts::Patterns(patterns) => {
-                let mut positive = false;
-                for pattern in patterns {
-                    if crate::wildcard::match_pattern(
-                        pattern.glob.as_bytes(),
-                        lookup_name.as_bytes(),
-                    ) {
-                        if pattern.negated {
-                            // As OpenSSH: a matching negation rejects the
-                            // line whatever else matches.
-                            return false;
-                        }
-                        positive = true;
-                    }
-                }
-                positive
-            }
-            Hosts::Hashed { salt, hash } => {
-                let Ok(mut mac) = hmac::Hmac::<sha1::Sha1>::new_from_slice(salt) else {
-                    return false;
-                };
-                mac.update(lookup_name.as_bytes());
-                mac.verify_slice(hash).is_ok()
-            }
-        }
-    }
-}
-
-/// One parsed line.
+/// One readable line.
 #[derive(Debug)]
 struct Entry {
     marker: Marker,
@@ -244,81 +156,41 @@ struct Entry {
     location: Location,
 }
 
-/// The parts of a non-blank, non-comment line.
-struct ParsedLine {
-    marker: Marker,
+/// A marker line that can't be read, and the hosts it is for.
+#[derive(Debug)]
+struct Unreadable {
     hosts: Hosts,
-    key: KeyData,
-}
-
-/// Parses one line; `Ok(None)` for blank lines and comments.
-fn parse_line(line: &str) -> Result<Option<ParsedLine>, LineProblem> {
-    let mut fields = line.split_ascii_whitespace().peekable();
-    let Some(first) = fields.peek() else {
-        return Ok(None);
-    };
-    if first.starts_with('#') {
-        return Ok(None);
-    }
-    let mut marker = Marker::None;
-    while let Some(field) = fields.next_if(|f| f.starts_with('@')) {
-        if marker != Marker::None {
-            return Err(LineProblem::SeveralMarkers);
-        }
-        marker = match field {
-            "@cert-authority" => Marker::CertAuthority,
-            "@revoked" => Marker::Revoked,
-            other => return Err(LineProblem::UnknownMarker(other.to_owned())),
-        };
-    }
-    let hosts = Hosts::parse(fields.next().ok_or(LineProblem::MissingHosts)?)?;
-    let key_type = fields
-        .next()
-        .filter(|f| !f.starts_with('#'))
-        .ok_or(LineProblem::MissingKeyType)?;
-    // Whatever follows the key is its comment, which never takes part in
-    // the comparison.
-    let blob = fields.next().ok_or(LineProblem::MissingKey)?;
-    let blob = BASE64.decode(blob).map_err(|_| LineProblem::BadBase64)?;
-    let key = PublicKey::from_bytes(&blob)
-        .map_err(|e| LineProblem::BadKey(e.to_string()))?
-        .key_data()
-        .clone();
-    if key.is_certificate() {
-        return Err(LineProblem::CertificateAsKey);
-    }
-    // As OpenSSH's sshkey_read: the named type must be the key's type, so a
-    // line cannot claim one algorithm and carry another.
-    let actual = key.algorithm();
-    if actual.as_str() != key_type {
-        return Err(LineProblem::KeyTypeMismatch {
-            field: key_type.to_owned(),
-            actual: actual.as_str().to_owned(),
-        });
-    }
-    Ok(Some(ParsedLine { marker, hosts, key }))
+    location: Location,
+    problem: LineProblem,
 }
 
 /// Every entry of a set of known_hosts files (user files, then global
 /// files), loaded once per run and shared by all connections.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct KnownHosts {
     /// In file order, then line order: the first match wins where order
     /// matters (which line to cite).
     entries: Vec<Entry>,
+    unreadable: Vec<Unreadable>,
+    /// Plain lines that can't be read, skipped.
+    skipped: Vec<(Location, LineProblem)>,
+    /// The RevokedHostKeys file, if one is set.
+    revoked: Option<RevokedKeys>,
 }
 
 impl KnownHosts {
     /// Loads every file in order.
     ///
     /// Missing files are skipped silently, as OpenSSH does, since most users
-    /// have no global file. Anything else is an error naming the file and
-    /// line: an unreadable file, or a line with a bad marker, missing
-    /// fields or an undecodable key. OpenSSH skips such lines with a debug
-    /// message; here they stop the run, because a line the user meant as a
-    /// revocation or a pin must not be silently ignored.
+    /// have no global file; an unreadable one is an error. A line that
+    /// can't be read is skipped, as OpenSSH skips it, and named by
+    /// [`KnownHosts::skipped`] so the user can be warned; except a marker
+    /// line: an `@revoked` or `@cert-authority` line whose key can't be read
+    /// makes every host its pattern names fail closed
+    /// ([`Verdict::Unreadable`]), since the user meant it to revoke or to
+    /// restrict.
     pub fn load(files: &[PathBuf]) -> Result<KnownHosts, KnownHostsError> {
-        let mut entries = Vec::new();
+        let mut known = KnownHosts::default();
         for file in files {
             let bytes = match fs::read(file) {
                 Ok(bytes) => bytes,
@@ -337,29 +209,57 @@ impl KnownHosts {
                     })
                 }
             };
-            for (index, line) in bytes.split(|&b| b == b'\n').enumerate() {
-                let location = Location::new(file.clone(), index + 1);
-                // Lossy: comments may be in any encoding, and a replacement
-                // character elsewhere makes the line fail to parse or match.
-                let line = String::from_utf8_lossy(line);
-                match parse_line(&line) {
-                    Ok(Some(ParsedLine { marker, hosts, key })) => entries.push(Entry {
-                        marker,
-                        hosts,
-                        key,
-                        location,
-                    }),
-                    Ok(None) => {}
-                    Err(problem) => {
-                        return Err(KnownHostsError::Line {
-                            at: location,
-                            problem,
-                        })
-                    }
-                }
+            known.add_file(file, &bytes);
+        }
+        Ok(known)
+    }
+
+    /// The entries of one file's content.
+    fn parse(file: &Path, bytes: &[u8]) -> KnownHosts {
+        let mut known = KnownHosts::default();
+        known.add_file(file, bytes);
+        known
+    }
+
+    fn add_file(&mut self, file: &Path, bytes: &[u8]) {
+        for (index, line) in bytes.split(|&b| b == b'\n').enumerate() {
+            let location = Location::new(file, index + 1);
+            // Lossy: comments may be in any encoding, and a replacement
+            // character elsewhere makes the line fail to parse or match.
+            let line = String::from_utf8_lossy(line);
+            match parse::parse_line(&line) {
+                Ok(Some(ParsedLine { marker, hosts, key })) => self.entries.push(Entry {
+                    marker,
+                    hosts,
+                    key,
+                    location,
+                }),
+                Ok(None) => {}
+                Err(BadLine {
+                    problem,
+                    marker_hosts: Some(hosts),
+                }) => self.unreadable.push(Unreadable {
+                    hosts,
+                    location,
+                    problem,
+                }),
+                Err(BadLine {
+                    problem,
+                    marker_hosts: None,
+                }) => self.skipped.push((location, problem)),
             }
         }
-        Ok(KnownHosts { entries })
+    }
+
+    /// Checks keys against `revoked` too, before any line.
+    pub fn with_revoked_keys(mut self, revoked: RevokedKeys) -> KnownHosts {
+        self.revoked = Some(revoked);
+        self
+    }
+
+    /// The plain lines that were skipped because they can't be read.
+    pub fn skipped(&self) -> &[(Location, LineProblem)] {
+        &self.skipped
     }
 
     /// Entries whose host field names `lookup_name`, in file order.
@@ -374,22 +274,35 @@ impl KnownHosts {
             .filter(move |e| e.hosts.matches(lookup_name))
     }
 
+    /// The first marker line for this host that can't be read.
+    fn unreadable_for(&self, lookup_name: &str) -> Option<Verdict> {
+        self.unreadable
+            .iter()
+            .find(|u| u.hosts.matches(lookup_name))
+            .map(|u| Verdict::Unreadable(u.location.clone(), u.problem.clone()))
+    }
+
     /// The verdict for a plain host key.
     ///
-    /// Precedence: Revoked > Trusted > Changed > Unknown. Only the key data
-    /// is compared, never the comment. Any matching line trusts the key, so
-    /// a host with several lines of the same type is not "changed" because
-    /// one of them differs. `@cert-authority` lines never trust a plain key.
+    /// Precedence: Revoked > Unreadable > Trusted > Changed > Unknown. Only
+    /// the key data is compared, never the comment. Any matching line
+    /// trusts the key, so a host with several lines of the same type is not
+    /// "changed" because one of them differs. `@cert-authority` lines never
+    /// trust a plain key, and don't make it changed either: as for OpenSSH,
+    /// a host under a CA that shows a plain key is unknown.
     pub fn check(&self, host: &HostId, key: &PublicKey) -> Verdict {
         match key.key_data() {
             // A certificate wrapped as a public key still gets the
             // certificate rules, never the weaker plain-key ones.
             KeyData::Certificate(cert) => self.check_certificate(host, cert),
-            key => self.check_key_data(&host.lookup_name(), key),
+            key => self.check_key_data(host.lookup_name(), key),
         }
     }
 
     fn check_key_data(&self, lookup_name: &str, key: &KeyData) -> Verdict {
+        if let Some(at) = self.revoked.as_ref().and_then(|r| r.find(key)) {
+            return Verdict::Revoked(at);
+        }
         let mut trusted = None;
         let mut known = Vec::new();
         for entry in self.matching(lookup_name) {
@@ -405,6 +318,9 @@ impl KnownHosts {
                 }
                 Marker::Revoked | Marker::CertAuthority => {}
             }
+        }
+        if let Some(unreadable) = self.unreadable_for(lookup_name) {
+            return unreadable;
         }
         // Deliberately stricter than OpenSSH: OpenSSH treats a host known
         // only by keys of another type as new ("keys of different type are
@@ -430,21 +346,31 @@ impl KnownHosts {
     pub fn check_certificate(&self, host: &HostId, cert: &Certificate) -> Verdict {
         let lookup_name = host.lookup_name();
         let ca = cert.signature_key();
+        if let Some(at) = self
+            .revoked
+            .as_ref()
+            .and_then(|r| r.find(ca).or_else(|| r.find(cert.public_key())))
+        {
+            return Verdict::Revoked(at);
+        }
         if let Some(entry) = self
-            .matching(&lookup_name)
+            .matching(lookup_name)
             .find(|e| e.marker == Marker::Revoked && (e.key == *ca || e.key == *cert.public_key()))
         {
             return Verdict::Revoked(entry.location.clone());
         }
         let trusted_ca = self
-            .matching(&lookup_name)
+            .matching(lookup_name)
             .find(|e| e.marker == Marker::CertAuthority && e.key == *ca);
         if let Some(entry) = trusted_ca {
             if certificate_is_valid(cert, host, unix_now()) {
-                return Verdict::Trusted(entry.location.clone());
+                return match self.unreadable_for(lookup_name) {
+                    Some(unreadable) => unreadable,
+                    None => Verdict::Trusted(entry.location.clone()),
+                };
             }
         }
-        self.check_key_data(&lookup_name, cert.public_key())
+        self.check_key_data(lookup_name, cert.public_key())
     }
 
     /// The key algorithms known for this host (plain, non-revoked keys), in
@@ -452,35 +378,84 @@ impl KnownHosts {
     /// and a host known only by its ECDSA key is asked for ECDSA, as
     /// OpenSSH does.
     pub fn known_algorithms(&self, host: &HostId) -> Vec<Algorithm> {
-        let lookup_name = host.lookup_name();
         let mut algorithms = Vec::new();
-        for entry in self.matching(&lookup_name) {
-            if entry.marker != Marker::None {
-                continue;
-            }
-            let revoked = self
-                .matching(&lookup_name)
-                .any(|e| e.marker == Marker::Revoked && e.key == entry.key);
+        for entry in self.plain_keys(host) {
             let algorithm = entry.key.algorithm();
-            if !revoked && !algorithms.contains(&algorithm) {
+            if !algorithms.contains(&algorithm) {
                 algorithms.push(algorithm);
             }
         }
         algorithms
     }
 
+    /// The plain, non-revoked lines for this host, in file order.
+    fn plain_keys<'a>(&'a self, host: &'a HostId) -> impl Iterator<Item = &'a Entry> + 'a {
+        let lookup_name = host.lookup_name();
+        self.matching(lookup_name).filter(move |entry| {
+            entry.marker == Marker::None
+                && !self
+                    .matching(lookup_name)
+                    .any(|e| e.marker == Marker::Revoked && e.key == entry.key)
+                && self
+                    .revoked
+                    .as_ref()
+                    .and_then(|r| r.find(&entry.key))
+                    .is_none()
+        })
+    }
+
     /// Whether an `@cert-authority` line covers this host: then the client
     /// asks for the host's certificate, as OpenSSH does.
     pub fn has_authority(&self, host: &HostId) -> bool {
-        self.matching(&host.lookup_name())
+        self.matching(host.lookup_name())
             .any(|e| e.marker == Marker::CertAuthority)
     }
 
     /// Whether any plain or `@cert-authority` line names this host.
     pub fn knows(&self, host: &HostId) -> bool {
-        self.matching(&host.lookup_name())
+        self.matching(host.lookup_name())
             .any(|e| e.marker != Marker::Revoked)
     }
+
+    /// Everything known_hosts says about this host, for a report: its
+    /// plain keys, CAs and revoked keys, each with its line, and the marker
+    /// lines for it that can't be read.
+    pub fn describe(&self, host: &HostId) -> HostRecord {
+        let lookup_name = host.lookup_name();
+        let mut record = HostRecord::default();
+        for entry in self.matching(lookup_name) {
+            let key = (PublicKey::from(entry.key.clone()), entry.location.clone());
+            match entry.marker {
+                Marker::None => record.keys.push(key),
+                Marker::CertAuthority => record.authorities.push(key),
+                Marker::Revoked => record.revoked.push(key),
+            }
+        }
+        let plain: Vec<&Entry> = self.plain_keys(host).collect();
+        record
+            .keys
+            .retain(|(_, at)| plain.iter().any(|e| e.location == *at));
+        record.unreadable = self
+            .unreadable
+            .iter()
+            .filter(|u| u.hosts.matches(lookup_name))
+            .map(|u| u.location.clone())
+            .collect();
+        record
+    }
+}
+
+/// What known_hosts holds for one host (see [`KnownHosts::describe`]).
+#[derive(Debug, Default)]
+pub struct HostRecord {
+    /// Plain keys that are not revoked.
+    pub keys: Vec<(PublicKey, Location)>,
+    /// `@cert-authority` keys.
+    pub authorities: Vec<(PublicKey, Location)>,
+    /// `@revoked` keys whose line names the host.
+    pub revoked: Vec<(PublicKey, Location)>,
+    /// Marker lines for the host that can't be read.
+    pub unreadable: Vec<Location>,
 }
 
 /// Whether a certificate whose CA is trusted for this host is valid for it
@@ -505,7 +480,7 @@ fn certificate_is_valid(cert: &Certificate, host: &HostId, now: u64) -> bool {
         && cert
             .valid_principals()
             .iter()
-            .any(|principal| names.contains(principal))
+            .any(|principal| names.contains(&principal.as_str()))
         && cert.validate_at(now, [&ca_fingerprint]).is_ok()
 }
 
@@ -517,112 +492,54 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// Serialises [`append`] within this process: it reads, extends and
-/// replaces the file, so two connections learning keys at once would
-/// otherwise lose one of the lines. A std Mutex because it is never held
-/// across an `.await` (append is blocking; async callers use
-/// `spawn_blocking`).
-static APPEND_LOCK: Mutex<()> = Mutex::new(());
+/// What [`learn`] did with a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Learned {
+    /// A line was added for it.
+    Added,
+    /// The file already trusted it (another process got there first).
+    AlreadyKnown,
+    /// Under the lock the file said this about the key, which is not
+    /// [`Verdict::Unknown`]: nothing was written.
+    Refused(Verdict),
+}
 
-/// Adds one line `lookup_name key-type base64` to `file`, for accept-new.
-///
-/// The write is atomic: the existing content plus the new line go to a
-/// temporary file in the same directory, which is synced and renamed over
-/// the original, so a crash never leaves a half-written known_hosts. The
-/// existing file's permissions are kept; a new file gets 0600, and a
-/// missing parent directory is created 0700. If `file` is a symlink, its
-/// target is replaced, so a symlinked dotfile stays a symlink.
+/// Learns `key` for `host` into `file`, for accept-new: under the file's
+/// lock the file is read again and the key checked against what it holds
+/// now, including what other processes and other hosts of this run have
+/// learned meanwhile, and only a key still unknown is added, hashed if
+/// `hash` (`HashKnownHosts yes`). See `file` for how the file is written.
 ///
 /// Names that known_hosts would read as patterns (`*`, `?`, leading `!`),
 /// separators (`,`, whitespace) or markers are refused: writing them would
 /// trust the key for other hosts too.
-pub fn append(file: &Path, host: &HostId, key: &PublicKey) -> Result<(), KnownHostsError> {
-    if !is_literal_host_name(&host.name) {
+pub fn learn(
+    file: &Path,
+    host: &HostId,
+    key: &PublicKey,
+    hash: bool,
+) -> Result<Learned, KnownHostsError> {
+    if !parse::is_literal_host_name(host.name()) {
         return Err(KnownHostsError::UnsafeHostName {
             file: file.to_path_buf(),
-            name: host.name.clone(),
+            name: host.name().to_owned(),
         });
     }
-    if key.key_data().is_certificate() {
-        return Err(KnownHostsError::CertificateNotKey {
-            file: file.to_path_buf(),
-        });
-    }
-    let blob = key
-        .to_bytes()
-        .map_err(|source| KnownHostsError::EncodeKey {
-            file: file.to_path_buf(),
-            source,
-        })?;
-    let line = format!(
-        "{} {} {}\n",
-        host.lookup_name(),
-        key.algorithm().as_str(),
-        BASE64.encode(blob)
-    );
-
-    let _guard = APPEND_LOCK
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let write_error = |source| KnownHostsError::Write {
-        file: file.to_path_buf(),
-        source,
+    let entry = NewEntry {
+        names: vec![host.lookup_name().to_owned()],
+        key: key.clone(),
     };
-    let target = resolve_symlink(file).map_err(write_error)?;
-    write_atomically(&target, &line).map_err(write_error)
-}
-
-/// Whether `name` can be written to a host field and read back as exactly
-/// this one host.
-fn is_literal_host_name(name: &str) -> bool {
-    !name.is_empty()
-        && !name.starts_with(['!', '#', '@', '|'])
-        && !name.chars().any(|c| {
-            c.is_whitespace() || c.is_control() || matches!(c, ',' | '*' | '?' | '[' | ']')
-        })
-}
-
-/// The path to replace: the symlink's target if `file` is a symlink.
-fn resolve_symlink(file: &Path) -> io::Result<PathBuf> {
-    match fs::symlink_metadata(file) {
-        Ok(meta) if meta.file_type().is_symlink() => fs::canonicalize(file),
-        _ => Ok(file.to_path_buf()),
+    let text = entry.to_lines(file, hash)?;
+    let mut locked = file::LockedFile::open(file).map_err(edit::write_error(file))?;
+    let content = locked.content().map_err(edit::write_error(file))?;
+    match KnownHosts::parse(locked.path(), &content).check(host, key) {
+        Verdict::Trusted(_) => Ok(Learned::AlreadyKnown),
+        Verdict::Unknown => {
+            locked
+                .append(&content, &text)
+                .map_err(edit::write_error(file))?;
+            Ok(Learned::Added)
+        }
+        refused => Ok(Learned::Refused(refused)),
     }
-}
-
-fn write_atomically(file: &Path, line: &str) -> io::Result<()> {
-    let dir = match file.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    if !dir.exists() {
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)?;
-    }
-    let (mut content, mode) = match fs::read(file) {
-        Ok(content) => (content, fs::metadata(file)?.permissions().mode() & 0o7777),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => (Vec::new(), 0o600),
-        Err(e) => return Err(e),
-    };
-    // A file whose last line lacks its newline would otherwise have the new
-    // entry glued onto that line.
-    if content.last().is_some_and(|&b| b != b'\n') {
-        content.push(b'\n');
-    }
-    content.extend_from_slice(line.as_bytes());
-
-    // The temporary file is deleted when dropped, so every early return
-    // below leaves nothing behind.
-    let mut temp = tempfile::Builder::new()
-        .prefix(".known_hosts.")
-        .tempfile_in(dir)?;
-    temp.write_all(&content)?;
-    temp.as_file()
-        .set_permissions(fs::Permissions::from_mode(mode))?;
-    temp.as_file().sync_all()?;
-    temp.persist(file).map_err(|e| e.error)?;
-    // Make the rename itself durable.
-    fs::File::open(dir)?.sync_all()
 }

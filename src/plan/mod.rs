@@ -17,20 +17,37 @@ mod step;
 pub use schedule::{Schedule, Share};
 #[cfg(test)]
 pub(crate) use step::tests;
-pub use step::{Capture, Reached, Step, StepResult};
+pub use step::{Capture, ObservedKey, Offered, Reached, Step, StepResult};
 
 use crate::outcome::Outcome;
 
 /// What a plan needs of each host's connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// The SSH handshake only: the host key is checked, nobody logs in,
-    /// and no key file, agent or passphrase is touched. With
-    /// `auth_methods`, the server is asked (with the `none` method) which
-    /// methods it offers.
-    Handshake { auth_methods: bool },
+    /// The SSH handshake only: nobody logs in, and no key file, agent or
+    /// passphrase is touched. `host_keys` says what becomes of the host's
+    /// keys. With `auth_methods`, the server is asked (with the `none`
+    /// method) which methods it offers.
+    Handshake {
+        auth_methods: bool,
+        host_keys: HostKeys,
+    },
     /// A full login, over which steps run.
     Login,
+}
+
+/// What a handshake does with the host's keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostKeys {
+    /// The key the host presents is checked strictly, as for a login: a
+    /// host whose key is not trusted fails.
+    Checked,
+    /// The key the host presents is only observed: its known_hosts verdict
+    /// is data for the plan, nothing is refused and nothing learned.
+    Observed,
+    /// Every key type the host offers is observed, each proven on a
+    /// connection of its own.
+    AllObserved,
 }
 
 /// The work of a whole run.
