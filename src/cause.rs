@@ -9,6 +9,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use russh::keys::ssh_key::{HashAlg, PublicKey};
+
+use crate::known_hosts::{HostId, KnownHosts, Verdict};
 use crate::location::Location;
 use crate::outcome::Status;
 
@@ -68,6 +71,14 @@ pub enum Cause {
     },
     /// accept-new could not write the key down.
     LearnFailed(String),
+    /// keyscan `--verify`: the host's key is not the one the fingerprints
+    /// obtained out of band name.
+    FingerprintMismatch {
+        /// `ssh-ed25519 SHA256:…`, as collected.
+        found: String,
+        /// What was expected instead, with where it was read.
+        expected: String,
+    },
 
     // Logging in.
     /// The server refused every identity; it offered these methods.
@@ -99,6 +110,8 @@ pub enum Cause {
     ExecFailed(String),
     /// The plan asked for something its kind of work cannot do.
     PlanError(String),
+    /// audit `--expect`: what the host showed is not what was expected.
+    Unexpected(Vec<String>),
 
     // The run around the host.
     /// Cut off by a second Ctrl-C while it ran.
@@ -141,8 +154,9 @@ impl Cause {
             HostKeyUnknown { .. } | CertificateRequired { .. } => Status::HostKeyUnknown,
             HostKeyChanged { .. } => Status::HostKeyChanged,
             HostKeyRevoked { .. } => Status::HostKeyRevoked,
+            FingerprintMismatch { .. } => Status::Mismatch,
             AuthDenied { .. } => Status::AuthFailed,
-            Exited(_) | Killed(_) => Status::Failed,
+            Exited(_) | Killed(_) | Unexpected(_) => Status::Failed,
             Timeout(_) => Status::Timeout,
             LearnFailed(_)
             | KnownHostsUnreadable { .. }
@@ -168,7 +182,7 @@ impl Cause {
         use Cause::*;
         match self {
             Exited(_) | Killed(_) | Timeout(_) | NoExitStatus | ChannelRefused(_) | ExecRefused
-            | ExecFailed(_) | PlanError(_) => true,
+            | ExecFailed(_) | PlanError(_) | Unexpected(_) => true,
             // Never started, or cut off by the user: neither says the host
             // is unreachable, and the run exits 130 or for other hosts.
             Skipped(_) | Interrupted => true,
@@ -183,6 +197,44 @@ impl Cause {
             other => other,
         }
     }
+}
+
+/// Why a key with this verdict is refused; `None` for a trusted key.
+pub fn refusal(
+    verdict: &Verdict,
+    host: &HostId,
+    key: &PublicKey,
+    known: &KnownHosts,
+) -> Option<Cause> {
+    let fingerprint = describe(key);
+    let name = host.lookup_name().to_owned();
+    Some(match verdict {
+        Verdict::Trusted(_) => return None,
+        Verdict::Revoked(at) => Cause::HostKeyRevoked {
+            fingerprint,
+            at: at.clone(),
+        },
+        Verdict::Unreadable(at, problem) => Cause::KnownHostsUnreadable {
+            at: at.clone(),
+            problem: problem.to_string(),
+        },
+        Verdict::Changed(known_at) => Cause::HostKeyChanged {
+            name,
+            fingerprint,
+            known_at: known_at.clone(),
+        },
+        // A host under @cert-authority that shows no valid certificate is
+        // as unknown as any other, but the user should hear about the CA.
+        Verdict::Unknown if known.has_authority(host) => {
+            Cause::CertificateRequired { name, fingerprint }
+        }
+        Verdict::Unknown => Cause::HostKeyUnknown { name, fingerprint },
+    })
+}
+
+/// `ssh-ed25519 SHA256:…`, as `ssh-keygen -l` shows a key.
+fn describe(key: &PublicKey) -> String {
+    format!("{} {}", key.algorithm(), key.fingerprint(HashAlg::Sha256))
 }
 
 impl fmt::Display for Cause {
@@ -221,6 +273,9 @@ impl fmt::Display for Cause {
                 "{name} is covered by @cert-authority but presented {fingerprint} without a valid certificate"
             ),
             LearnFailed(reason) => write!(f, "could not learn the host key: {reason}"),
+            FingerprintMismatch { found, expected } => {
+                write!(f, "the host presented {found}, but {expected}")
+            }
             KnownHostsUnreadable { at, problem } => write!(
                 f,
                 "{at}: this @revoked or @cert-authority line for the host cannot be read \
@@ -242,6 +297,7 @@ impl fmt::Display for Cause {
             ExecRefused => f.write_str("the server refused to run the command"),
             ExecFailed(reason) => write!(f, "could not start the command: {reason}"),
             PlanError(what) => f.write_str(what),
+            Unexpected(unmet) => write!(f, "not as expected: {}", unmet.join("; ")),
             Interrupted => f.write_str("interrupted"),
             Skipped(SkipReason::Interrupted) => f.write_str("not started: interrupted"),
             Skipped(SkipReason::FailureBudget) => {

@@ -1,6 +1,9 @@
 //! Wiring: settings → targets → plan → executor → outputs, one file per
 //! subcommand. `main` calls [`run`]; so do the tests.
 
+mod audit;
+mod keyscan;
+mod known_hosts;
 mod ls;
 mod run;
 
@@ -43,6 +46,9 @@ pub fn run(cli: Cli) -> Result<i32, SetupError> {
         }
         Command::Ls(args) => ls::run(&cli.global, args),
         Command::Run(args) => run::run(&cli.global, args),
+        Command::Keyscan(args) => keyscan::run(&cli.global, args),
+        Command::KnownHosts(args) => known_hosts::run(&cli.global, args),
+        Command::Audit(args) => audit::run(&cli.global, args),
     }
 }
 

@@ -10,10 +10,10 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use russh::keys::ssh_key::{HashAlg, PublicKey};
+use russh::keys::ssh_key::PublicKey;
 use russh::keys::PublicKeyOrCertificate;
 
-use crate::cause::Cause;
+use crate::cause::{refusal, Cause};
 use crate::known_hosts::{self, HostId, KnownHosts, Learned, Verdict};
 
 /// What to do with a key known_hosts doesn't know, from StrictHostKeyChecking.
@@ -115,44 +115,6 @@ impl HostKeyCheck {
             Err(e) => Some(Cause::LearnFailed(e.to_string())),
         }
     }
-}
-
-/// Why a key with this verdict is refused; `None` for a trusted key.
-pub fn refusal(
-    verdict: &Verdict,
-    host: &HostId,
-    key: &PublicKey,
-    known: &KnownHosts,
-) -> Option<Cause> {
-    let fingerprint = describe(key);
-    let name = host.lookup_name().to_owned();
-    Some(match verdict {
-        Verdict::Trusted(_) => return None,
-        Verdict::Revoked(at) => Cause::HostKeyRevoked {
-            fingerprint,
-            at: at.clone(),
-        },
-        Verdict::Unreadable(at, problem) => Cause::KnownHostsUnreadable {
-            at: at.clone(),
-            problem: problem.to_string(),
-        },
-        Verdict::Changed(known_at) => Cause::HostKeyChanged {
-            name,
-            fingerprint,
-            known_at: known_at.clone(),
-        },
-        // A host under @cert-authority that shows no valid certificate is
-        // as unknown as any other, but the user should hear about the CA.
-        Verdict::Unknown if known.has_authority(host) => {
-            Cause::CertificateRequired { name, fingerprint }
-        }
-        Verdict::Unknown => Cause::HostKeyUnknown { name, fingerprint },
-    })
-}
-
-/// `ssh-ed25519 SHA256:…`, as `ssh-keygen -l` shows a key.
-fn describe(key: &PublicKey) -> String {
-    format!("{} {}", key.algorithm(), key.fingerprint(HashAlg::Sha256))
 }
 
 impl russh::client::Handler for HostKeyCheck {

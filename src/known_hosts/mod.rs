@@ -492,6 +492,20 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// The known_hosts line(s) for `key` under `names` (lookup names): one
+/// line naming them all, or, hashed, one line per name.
+pub fn entry_lines(
+    names: &[String],
+    key: &PublicKey,
+    hash: bool,
+) -> Result<String, KnownHostsError> {
+    NewEntry {
+        names: names.to_vec(),
+        key: key.clone(),
+    }
+    .to_lines(Path::new("-"), hash)
+}
+
 /// What [`learn`] did with a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Learned {

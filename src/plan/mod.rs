@@ -10,6 +10,9 @@
 //! Host plans decide synchronously, from results already in hand, so they
 //! are plain state machines that tests can drive without a network.
 
+pub mod audit;
+pub mod keyscan;
+pub mod reference;
 pub mod run;
 mod schedule;
 mod step;

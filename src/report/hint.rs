@@ -33,6 +33,11 @@ const HOST_KEY_UNKNOWN: &str = "known_hosts has no key for these hosts: verify t
 const KNOWN_HOSTS_UNREADABLE: &str = "a @revoked or @cert-authority line that names these \
     hosts cannot be read, so fleet refuses them rather than guess what it meant: fix or delete \
     the line shown";
+const MISMATCH: &str = "these hosts presented keys other than the fingerprints given out of \
+    band: a man in the middle, a reinstalled host, or a stale console log. Nothing was written \
+    for them; find out which before trusting them";
+const UNEXPECTED: &str = "these hosts do not show what --expect asks for: change them, then \
+    run fleet audit '{hosts}' again to prove it";
 const TIMEOUT: &str = "the command ran longer than --timeout allows: raise it, or check whether \
     the command waits for input";
 const FAILED: &str = "the command ran but exited non-zero or was killed; to retry just these \
@@ -52,11 +57,13 @@ pub(crate) fn hint(cause: &Cause) -> Option<&'static str> {
         (_, Cause::Refused) => REFUSED,
         (_, Cause::CertificateRequired { .. }) => CERTIFICATE_REQUIRED,
         (_, Cause::KnownHostsUnreadable { .. }) => KNOWN_HOSTS_UNREADABLE,
+        (_, Cause::Unexpected(_)) => UNEXPECTED,
         (_, Cause::Skipped(SkipReason::FailureBudget)) => OVER_BUDGET,
         (Status::Unreachable, _) => UNREACHABLE,
         (Status::HostKeyUnknown, _) => HOST_KEY_UNKNOWN,
         (Status::HostKeyChanged, _) => HOST_KEY_CHANGED,
         (Status::HostKeyRevoked, _) => HOST_KEY_REVOKED,
+        (Status::Mismatch, _) => MISMATCH,
         (Status::AuthFailed, _) => AUTH_FAILED,
         (Status::Timeout, _) => TIMEOUT,
         (Status::Failed, _) => FAILED,

@@ -152,7 +152,7 @@ impl Output for Summary {
 /// reached matter more than commands that ran and failed.
 fn severity(status: Status) -> u8 {
     match status {
-        Status::HostKeyRevoked => 0,
+        Status::HostKeyRevoked | Status::Mismatch => 0,
         Status::HostKeyChanged => 1,
         Status::HostKeyUnknown => 2,
         Status::AuthFailed => 3,

@@ -15,6 +15,7 @@ mod interrupt;
 mod inventory;
 mod invocation;
 mod key_types;
+mod keyscan;
 mod known_hosts_writes;
 mod ls;
 mod plans;
