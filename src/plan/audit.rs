@@ -239,9 +239,7 @@ impl HostPlan for AuditHost {
     }
 
     fn step_done(&mut self, result: StepResult) -> Next {
-        Next::Done(Outcome::failed(result.exit.err().unwrap_or_else(|| {
-            Cause::PlanError("audit runs no command".into())
-        })))
+        super::no_commands(result)
     }
 }
 

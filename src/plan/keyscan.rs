@@ -145,9 +145,7 @@ impl HostPlan for KeyscanHost {
     }
 
     fn step_done(&mut self, result: StepResult) -> Next {
-        Next::Done(Outcome::failed(result.exit.err().unwrap_or_else(|| {
-            Cause::PlanError("keyscan runs no command".into())
-        })))
+        super::no_commands(result)
     }
 }
 

@@ -22,6 +22,7 @@ pub use schedule::{Schedule, Share};
 pub(crate) use step::tests;
 pub use step::{Capture, ObservedKey, Offered, Reached, Step, StepResult};
 
+use crate::cause::Cause;
 use crate::outcome::Outcome;
 
 /// What a plan needs of each host's connection.
@@ -68,6 +69,14 @@ pub trait HostPlan: Send {
 
     /// The step asked for last has ended with `result`.
     fn step_done(&mut self, result: StepResult) -> Next;
+}
+
+/// What a handshake-only host plan answers to a step it never asked for:
+/// the executor's refusal, which ends the host.
+fn no_commands(result: StepResult) -> Next {
+    Next::Done(Outcome::failed(result.exit.err().unwrap_or_else(|| {
+        Cause::PlanError("a handshake-only plan ran a command".into())
+    })))
 }
 
 /// What a host plan wants next.

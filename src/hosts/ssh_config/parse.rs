@@ -508,6 +508,14 @@ fn host_patterns(raw: &RawLine) -> Result<Vec<HostPattern>, String> {
         .collect()
 }
 
+/// The spellings of a yes/no keyword.
+const YES_NO: &[(&str, bool)] = &[
+    ("yes", true),
+    ("true", true),
+    ("no", false),
+    ("false", false),
+];
+
 /// Checks the value of a keyword fleet uses, as readconf.c does;
 /// `command_line` is set for overrides, which ssh checks harder.
 pub(super) fn setting(
@@ -527,16 +535,7 @@ pub(super) fn setting(
             let v = arg()?;
             Setting::RevokedHostKeys((!v.eq_ignore_ascii_case("none")).then_some(v))
         }
-        Keyword::HashKnownHosts => Setting::HashKnownHosts(choice(
-            name,
-            first,
-            &[
-                ("yes", true),
-                ("true", true),
-                ("no", false),
-                ("false", false),
-            ],
-        )?),
+        Keyword::HashKnownHosts => Setting::HashKnownHosts(choice(name, first, YES_NO)?),
         Keyword::IgnoreUnknown => Setting::IgnoreUnknown(arg()?),
         Keyword::IdentityFile => Setting::IdentityFile(arg()?),
         Keyword::CertificateFile => Setting::CertificateFile(arg()?),
@@ -546,16 +545,7 @@ pub(super) fn setting(
                 format!("bad port '{v}'; use a number from 1 to 65535 or a service name")
             })?)
         }
-        Keyword::IdentitiesOnly => Setting::IdentitiesOnly(choice(
-            name,
-            first,
-            &[
-                ("yes", true),
-                ("true", true),
-                ("no", false),
-                ("false", false),
-            ],
-        )?),
+        Keyword::IdentitiesOnly => Setting::IdentitiesOnly(choice(name, first, YES_NO)?),
         Keyword::StrictHostKeyChecking => {
             use StrictHostKeyChecking::*;
             Setting::StrictHostKeyChecking(choice(
