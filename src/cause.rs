@@ -11,6 +11,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use russh::keys::ssh_key::{HashAlg, PublicKey};
+
+use crate::known_hosts::{HostId, KnownHosts, Verdict};
 use crate::location::Location;
 use crate::outcome::Status;
 
@@ -64,13 +67,27 @@ pub enum Cause {
         at: Location,
     },
     /// The host is covered by `@cert-authority` but showed a plain key (or
-    /// a certificate that is not valid for it).
+    /// a certificate that is not valid for it), which nothing else trusts.
     CertificateRequired {
         name: String,
         fingerprint: String,
     },
+    /// A marker line (`@revoked`, `@cert-authority`) for the host can't be
+    /// read, so the host fails closed.
+    KnownHostsUnreadable {
+        at: Location,
+        problem: String,
+    },
     /// accept-new could not write the key down.
     LearnFailed(String),
+    /// keyscan `--verify`: the host's key is not the one the fingerprints
+    /// obtained out of band name.
+    FingerprintMismatch {
+        /// `ssh-ed25519 SHA256:…`, as collected.
+        found: String,
+        /// What was expected instead, with where it was read.
+        expected: String,
+    },
 
     // Logging in.
     /// The server refused every identity; it offered these methods.
@@ -102,6 +119,8 @@ pub enum Cause {
     ExecFailed(String),
     /// The plan asked for something its kind of work cannot do.
     PlanError(String),
+    /// audit `--expect`: what the host showed is not what was expected.
+    Unexpected(Vec<String>),
 
     // The run around the host.
     /// Cut off by a second Ctrl-C while it ran.
@@ -143,16 +162,24 @@ impl Cause {
             | ClosedInHandshake
             | Tunnel { .. }
             | TunnelConnectFailed { .. } => Status::Unreachable,
-            HostKeyUnknown { .. } => Status::HostKeyUnknown,
-            HostKeyChanged { .. } | CertificateRequired { .. } => Status::HostKeyChanged,
+            HostKeyUnknown { .. } | CertificateRequired { .. } => Status::HostKeyUnknown,
+            HostKeyChanged { .. } => Status::HostKeyChanged,
             HostKeyRevoked { .. } => Status::HostKeyRevoked,
+            FingerprintMismatch { .. } => Status::Mismatch,
             AuthDenied { .. } => Status::AuthFailed,
-            Exited(_) | Killed(_) => Status::Failed,
+            Exited(_) | Killed(_) | Unexpected(_) => Status::Failed,
             Timeout(_) => Status::Timeout,
-            LearnFailed(_) | NoCommonAlgorithm(_) | Protocol(_) | Unsupported(_) | NoExitStatus
-            | ChannelRefused(_) | ExecRefused | ExecFailed(_) | PlanError(_) | Panicked(_) => {
-                Status::Error
-            }
+            LearnFailed(_)
+            | KnownHostsUnreadable { .. }
+            | NoCommonAlgorithm(_)
+            | Protocol(_)
+            | Unsupported(_)
+            | NoExitStatus
+            | ChannelRefused(_)
+            | ExecRefused
+            | ExecFailed(_)
+            | PlanError(_)
+            | Panicked(_) => Status::Error,
             Interrupted => Status::Interrupted,
             Skipped(_) => Status::Skipped,
             Jump { cause, .. } => cause.status(),
@@ -166,7 +193,7 @@ impl Cause {
         use Cause::*;
         match self {
             Exited(_) | Killed(_) | Timeout(_) | NoExitStatus | ChannelRefused(_) | ExecRefused
-            | ExecFailed(_) | PlanError(_) => true,
+            | ExecFailed(_) | PlanError(_) | Unexpected(_) => true,
             // Never started, or cut off by the user: neither says the host
             // is unreachable, and the run exits 130 or for other hosts.
             Skipped(_) | Interrupted => true,
@@ -181,6 +208,44 @@ impl Cause {
             other => other,
         }
     }
+}
+
+/// Why a key with this verdict is refused; `None` for a trusted key.
+pub fn refusal(
+    verdict: &Verdict,
+    host: &HostId,
+    key: &PublicKey,
+    known: &KnownHosts,
+) -> Option<Cause> {
+    let fingerprint = describe(key);
+    let name = host.lookup_name().to_owned();
+    Some(match verdict {
+        Verdict::Trusted(_) => return None,
+        Verdict::Revoked(at) => Cause::HostKeyRevoked {
+            fingerprint,
+            at: at.clone(),
+        },
+        Verdict::Unreadable(at, problem) => Cause::KnownHostsUnreadable {
+            at: at.clone(),
+            problem: problem.to_string(),
+        },
+        Verdict::Changed(known_at) => Cause::HostKeyChanged {
+            name,
+            fingerprint,
+            known_at: known_at.clone(),
+        },
+        // A host under @cert-authority that shows no valid certificate is
+        // as unknown as any other, but the user should hear about the CA.
+        Verdict::Unknown if known.has_authority(host) => {
+            Cause::CertificateRequired { name, fingerprint }
+        }
+        Verdict::Unknown => Cause::HostKeyUnknown { name, fingerprint },
+    })
+}
+
+/// `ssh-ed25519 SHA256:…`, as `ssh-keygen -l` shows a key.
+fn describe(key: &PublicKey) -> String {
+    format!("{} {}", key.algorithm(), key.fingerprint(HashAlg::Sha256))
 }
 
 impl fmt::Display for Cause {
@@ -213,13 +278,21 @@ impl fmt::Display for Cause {
                 f.write_str(")")
             }
             HostKeyRevoked { fingerprint, at } => {
-                write!(f, "host key {fingerprint} is marked @revoked in {at}")
+                write!(f, "host key {fingerprint} is revoked by {at}")
             }
             CertificateRequired { name, fingerprint } => write!(
                 f,
                 "{name} is covered by @cert-authority but presented {fingerprint} without a valid certificate"
             ),
             LearnFailed(reason) => write!(f, "could not learn the host key: {reason}"),
+            FingerprintMismatch { found, expected } => {
+                write!(f, "the host presented {found}, but {expected}")
+            }
+            KnownHostsUnreadable { at, problem } => write!(
+                f,
+                "{at}: this @revoked or @cert-authority line for the host cannot be read \
+                 ({problem}), so the host is refused until it is fixed"
+            ),
             AuthDenied { methods } => write!(f, "Permission denied ({})", methods.join(",")),
             NoCommonAlgorithm(kind) => write!(f, "no {kind} algorithm in common with the server"),
             Protocol(text) => f.write_str(text),
@@ -236,6 +309,7 @@ impl fmt::Display for Cause {
             ExecRefused => f.write_str("the server refused to run the command"),
             ExecFailed(reason) => write!(f, "could not start the command: {reason}"),
             PlanError(what) => f.write_str(what),
+            Unexpected(unmet) => write!(f, "not as expected: {}", unmet.join("; ")),
             Interrupted => f.write_str("interrupted"),
             Skipped(SkipReason::Interrupted) => f.write_str("not started: interrupted"),
             Skipped(SkipReason::FailureBudget) => {

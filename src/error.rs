@@ -32,6 +32,8 @@ pub enum SetupError {
     KnownHosts(#[from] crate::known_hosts::KnownHostsError),
     #[error("identity file {path}: {reason}")]
     Key { path: PathBuf, reason: String },
+    #[error(transparent)]
+    Reference(#[from] crate::plan::reference::ReferenceError),
     #[error("{0}")]
     Usage(String),
     #[error("could not write output")]

@@ -29,6 +29,7 @@ pub mod duration;
 pub mod error;
 pub mod event;
 pub mod exec;
+pub mod finding;
 pub mod hosts;
 pub mod known_hosts;
 pub mod location;

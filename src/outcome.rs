@@ -1,7 +1,10 @@
 //! How one host ended: its [`Status`] and, unless it succeeded, the
 //! [`Cause`]. A failure is data, never an early return.
 
+use std::sync::Arc;
+
 use crate::cause::Cause;
+use crate::finding::Finding;
 
 /// The status of one host, as written in `--json` output and the summary.
 /// Documented, in this order, in the README and `fleet run --help`.
@@ -21,6 +24,8 @@ pub enum Status {
     HostKeyChanged,
     /// The host presented a key that known_hosts marks `@revoked`.
     HostKeyRevoked,
+    /// keyscan `--verify`: a key differs from its out-of-band fingerprint.
+    Mismatch,
     /// Every authentication method was refused.
     AuthFailed,
     /// Anything else: a protocol error, a server that refused a channel…
@@ -33,7 +38,7 @@ pub enum Status {
 
 impl Status {
     /// Every status, in the order of the summary's count line.
-    pub const ALL: [Status; 11] = [
+    pub const ALL: [Status; 12] = [
         Status::Ok,
         Status::Failed,
         Status::Timeout,
@@ -41,6 +46,7 @@ impl Status {
         Status::HostKeyUnknown,
         Status::HostKeyChanged,
         Status::HostKeyRevoked,
+        Status::Mismatch,
         Status::AuthFailed,
         Status::Error,
         Status::Interrupted,
@@ -57,6 +63,7 @@ impl Status {
             Status::HostKeyUnknown => "host_key_unknown",
             Status::HostKeyChanged => "host_key_changed",
             Status::HostKeyRevoked => "host_key_revoked",
+            Status::Mismatch => "mismatch",
             Status::AuthFailed => "auth_failed",
             Status::Error => "error",
             Status::Interrupted => "interrupted",
@@ -76,6 +83,7 @@ impl Status {
 pub struct Outcome {
     exit_code: Option<u32>,
     cause: Option<Cause>,
+    finding: Option<Arc<Finding>>,
 }
 
 impl Outcome {
@@ -84,6 +92,7 @@ impl Outcome {
         Outcome {
             exit_code: None,
             cause: None,
+            finding: None,
         }
     }
 
@@ -92,6 +101,7 @@ impl Outcome {
         Outcome {
             exit_code: Some(code),
             cause: (code != 0).then_some(Cause::Exited(code)),
+            finding: None,
         }
     }
 
@@ -103,7 +113,19 @@ impl Outcome {
                 _ => None,
             },
             cause: Some(cause),
+            finding: None,
         }
+    }
+
+    /// This outcome, with what the plan found on the host.
+    pub fn with_finding(mut self, finding: Finding) -> Outcome {
+        self.finding = Some(Arc::new(finding));
+        self
+    }
+
+    /// What the plan found on the host, if it says.
+    pub fn finding(&self) -> Option<&Finding> {
+        self.finding.as_deref()
     }
 
     pub fn status(&self) -> Status {

@@ -37,7 +37,10 @@ impl Settings {
         defaults: &InventoryDefaults,
         home: PathBuf,
     ) -> Settings {
-        let mode = if fanout.json { OutputMode::Json } else { mode };
+        let mode = match mode {
+            OutputMode::Lines if fanout.json => OutputMode::Json,
+            mode => mode,
+        };
         Settings {
             exec: ExecOptions {
                 connect_timeout: fanout.connect_timeout.or(defaults.connect_timeout),
@@ -47,7 +50,7 @@ impl Settings {
             },
             report: ReportOptions {
                 mode,
-                color: mode != OutputMode::Json && use_color(global.color),
+                color: !mode.is_json() && use_color(global.color),
                 progress: std::io::stderr().is_terminal(),
             },
             fanout: Fanout {

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{write_stdout, Context};
+use super::{print_warnings, write_stdout, Context};
 use crate::cli::{GlobalArgs, LsArgs};
 use crate::error::SetupError;
 use crate::exec;
@@ -10,7 +10,8 @@ use crate::report;
 
 pub(super) fn run(global: &GlobalArgs, args: &LsArgs) -> Result<i32, SetupError> {
     let targets = Context::load(global)?.targets(&args.selection)?;
-    let known_hosts = exec::load_known_hosts(&targets)?;
+    let (known_hosts, warnings) = exec::load_known_hosts(&targets)?;
+    print_warnings(&warnings);
     let known: HashMap<&str, bool> = targets
         .iter()
         .zip(&known_hosts)

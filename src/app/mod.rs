@@ -1,6 +1,9 @@
 //! Wiring: settings → targets → plan → executor → outputs, one file per
 //! subcommand. `main` calls [`run`]; so do the tests.
 
+mod audit;
+mod keyscan;
+mod known_hosts;
 mod ls;
 mod run;
 mod summarize;
@@ -45,6 +48,9 @@ pub fn run(cli: Cli) -> Result<i32, SetupError> {
         Command::Ls(args) => ls::run(&cli.global, args),
         Command::Run(args) => run::run(&cli.global, args),
         Command::Report(args) => summarize::run(&cli.global, args),
+        Command::Keyscan(args) => keyscan::run(&cli.global, args),
+        Command::KnownHosts(args) => known_hosts::run(&cli.global, args),
+        Command::Audit(args) => audit::run(&cli.global, args),
     }
 }
 
@@ -91,13 +97,15 @@ impl Context {
     }
 }
 
-/// Runs `work` on a new multi-threaded runtime.
+/// Runs `work` on a new multi-threaded runtime, which also ends the
+/// process on SIGTERM or SIGHUP, leaving no temporary file behind.
 fn block_on<T>(work: impl Future<Output = Result<T, SetupError>>) -> Result<T, SetupError> {
-    tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| SetupError::Usage(format!("could not start the async runtime: {e}")))?
-        .block_on(work)
+        .map_err(|e| SetupError::Usage(format!("could not start the async runtime: {e}")))?;
+    runtime.spawn(exec::signal::terminate());
+    runtime.block_on(work)
 }
 
 /// `-i` files, or the default ones, which may be absent.
@@ -124,6 +132,13 @@ fn inventory_files(global: &GlobalArgs, home: &Path) -> Vec<InventoryFile> {
     .collect()
 }
 
+/// Tells the user, once each, about settings or lines that are not used.
+fn print_warnings(warnings: &[String]) {
+    for warning in warnings {
+        eprintln!("fleet: warning: {warning}");
+    }
+}
+
 /// Writes what a command printed; a reader that went away (`| head`) is
 /// no error.
 fn write_stdout(bytes: &[u8]) -> Result<i32, SetupError> {
@@ -147,9 +162,7 @@ async fn execute(
         .flat_map(|h| h.jumps.iter().map(|j| &*j.alias))
         .collect();
     exec::ensure_open_files(settings.fanout.parallel.min(hosts.len()) + jump_hosts.len())?;
-    for warning in warnings {
-        eprintln!("fleet: warning: {warning}");
-    }
+    print_warnings(&warnings);
     let interrupts = Interrupts::default();
     tokio::spawn(exec::signal::listen(interrupts.clone()));
     let (events, received) = mpsc::channel(EVENT_QUEUE);

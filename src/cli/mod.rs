@@ -2,8 +2,14 @@
 //! flags mean is decided in `settings`. Each subcommand's arguments live in
 //! a file of their own; the flags several share are here.
 
+mod audit;
+mod keyscan;
+mod known_hosts;
 mod run;
 
+pub use audit::AuditArgs;
+pub use keyscan::KeyscanArgs;
+pub use known_hosts::{KnownHostsArgs, KnownHostsCommand};
 pub use run::RunArgs;
 
 use std::path::PathBuf;
@@ -66,6 +72,21 @@ pub struct GlobalArgs {
     pub color: ColorChoice,
 }
 
+pub(crate) const STATUSES: &str = "\
+Host statuses (in the summary and in --json):
+  ok                the command ran and exited 0
+  failed            the command exited non-zero or was killed (audit: an --expect failed)
+  timeout           the command ran longer than --timeout
+  unreachable       no SSH session: refused, no route, DNS, connect timeout
+  host_key_unknown  known_hosts has no key for the host
+  host_key_changed  the host presented another key than known_hosts holds
+  host_key_revoked  the host presented a key marked @revoked in known_hosts
+  mismatch          keyscan --verify: a key differs from its out-of-band fingerprint
+  auth_failed       the server refused every identity
+  error             anything else: a protocol error, a refused channel...
+  interrupted       abandoned by a second Ctrl-C while it ran
+  skipped           never started: Ctrl-C, or --max-failures was used up";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     /// Color when the output is a terminal and NO_COLOR is not set.
@@ -83,6 +104,16 @@ pub enum Command {
     /// Summarise the --json output of earlier runs (such as the shards of
     /// one run, concatenated), with the exit code that run would have.
     Report(ReportArgs),
+    /// Collect every host key of the selected hosts, check them against
+    /// known_hosts and fingerprints obtained out of band, and print or
+    /// write them (handshake only: nobody logs in).
+    Keyscan(KeyscanArgs),
+    /// Look at or change known_hosts: forget hosts, check what it knows.
+    #[command(name = "known-hosts")]
+    KnownHosts(KnownHostsArgs),
+    /// Check from outside, without logging in, what each host offers:
+    /// version, algorithms, authentication methods, known_hosts match.
+    Audit(AuditArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]

@@ -4,22 +4,8 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::{FanoutArgs, RolloutArgs, Selection};
+use super::{FanoutArgs, RolloutArgs, Selection, STATUSES};
 use crate::duration;
-
-const STATUSES: &str = "\
-Host statuses (in the summary and in --json):
-  ok                the command ran and exited 0
-  failed            the command exited non-zero or was killed by a signal
-  timeout           the command ran longer than --timeout
-  unreachable       no SSH session: refused, no route, DNS, connect timeout
-  host_key_unknown  known_hosts has no key for the host
-  host_key_changed  the host presented another key than known_hosts holds
-  host_key_revoked  the host presented a key marked @revoked in known_hosts
-  auth_failed       the server refused every identity
-  error             anything else: a protocol error, a refused channel...
-  interrupted       abandoned by a second Ctrl-C while it ran
-  skipped           never started: Ctrl-C, or --max-failures was used up";
 
 #[derive(Debug, Args)]
 #[command(after_help = STATUSES)]

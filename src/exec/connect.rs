@@ -6,22 +6,23 @@
 //! its key or refuses our keys is a line in the summary, never an abort of
 //! the run.
 
+use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use super::handshake::{self, Session};
+use super::handshake::{self, Session, Stream};
 use super::jumps::{Jumps, Tunnel};
 use super::{auth, ConnectSpec};
 use crate::cause::Cause;
-use crate::plan::{Access, Reached};
+use crate::plan::{Access, HostKeys, Reached};
 
-/// A session to the target, with the tunnel through its jump hosts, which
-/// must live as long as it does.
+/// A logged-in (or greeted) session to the target, and what it found.
 pub struct Connection {
     pub session: Arc<Session>,
     pub reached: Reached,
-    _tunnel: Option<Tunnel>,
 }
 
 impl Connection {
@@ -45,10 +46,15 @@ pub async fn open(spec: &ConnectSpec, access: Access, jumps: &Jumps) -> Result<C
         Access::Login => Entry {
             ask_methods: false,
             log_in: true,
+            host_keys: HostKeys::Checked,
         },
-        Access::Handshake { auth_methods } => Entry {
+        Access::Handshake {
+            auth_methods,
+            host_keys,
+        } => Entry {
             ask_methods: auth_methods,
             log_in: false,
+            host_keys,
         },
     };
     open_for(spec, entry, jumps).await
@@ -64,6 +70,7 @@ pub async fn open_fresh(
     let entry = Entry {
         ask_methods,
         log_in: true,
+        host_keys: HostKeys::Checked,
     };
     open_for(spec, entry, jumps).await
 }
@@ -75,41 +82,79 @@ struct Entry {
     ask_methods: bool,
     /// Then log in.
     log_in: bool,
+    /// What becomes of the host's keys.
+    host_keys: HostKeys,
 }
 
 async fn open_for(spec: &ConnectSpec, entry: Entry, jumps: &Jumps) -> Result<Connection, Cause> {
     if let Some(reason) = spec.unsupported {
         return Err(Cause::Unsupported(reason.to_string()));
     }
-    let (stream, tunnel) = open_stream(spec, spec.port, jumps).await?;
-    let (session, reached) = within(spec, greet_and_enter(spec, entry, stream)).await?;
+    let link = open_stream(spec, spec.port, jumps).await?;
+    let (session, mut reached) = within(spec, greet_and_enter(spec, entry, link)).await?;
+    if entry.host_keys == HostKeys::AllObserved {
+        let connect = || open_stream(spec, spec.port, jumps);
+        let others = within(spec, handshake::other_host_keys(spec, &reached, connect)).await?;
+        reached.host_keys.extend(others);
+    }
     Ok(Connection {
         session: Arc::new(session),
         reached,
-        _tunnel: tunnel,
     })
 }
 
 /// A byte stream to `port` of `spec`'s host, direct or through its jump
-/// hosts, with the tunnel it goes through, if any.
-pub async fn open_stream(
-    spec: &ConnectSpec,
-    port: u16,
-    jumps: &Jumps,
-) -> Result<(Box<dyn Stream>, Option<Tunnel>), Cause> {
+/// hosts.
+pub async fn open_stream(spec: &ConnectSpec, port: u16, jumps: &Jumps) -> Result<Link, Cause> {
     if spec.jumps.is_empty() {
         let stream = within(spec, handshake::connect_tcp(&spec.hostname, port)).await?;
-        Ok((Box::new(stream), None))
+        Ok(Link {
+            stream: Box::new(stream),
+            _tunnel: None,
+        })
     } else {
         let (stream, tunnel) = jumps.tunnel(&spec.jumps, spec, port).await?;
-        Ok((Box::new(stream), Some(tunnel)))
+        Ok(Link {
+            stream: Box::new(stream),
+            _tunnel: Some(tunnel),
+        })
     }
 }
 
-/// A byte stream an SSH session can run over: TCP, or a tunnel.
-pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
+/// A stream to a host, holding the tunnel it goes through (if any) for as
+/// long as the session over it lives.
+pub struct Link {
+    stream: Box<dyn Stream>,
+    _tunnel: Option<Tunnel>,
+}
 
-impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Stream for S {}
+impl AsyncRead for Link {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Link {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
 
 /// `work` within `spec`'s connect timeout.
 async fn within<T>(
@@ -129,6 +174,7 @@ where
     let entry = Entry {
         ask_methods: false,
         log_in: true,
+        host_keys: HostKeys::Checked,
     };
     greet_and_enter(spec, entry, stream).await
 }
@@ -156,7 +202,8 @@ where
     };
     let reached = Reached {
         server_version: greeting.server_version,
-        host_key: greeting.host_key,
+        host_keys: vec![greeting.host_key],
+        offered: greeting.offered,
         auth_methods,
         login,
     };

@@ -2,29 +2,35 @@
 //!
 //! russh asks [`HostKeyCheck::check_server_key`] once the server has proved
 //! it holds the key. The answer comes from our own strict known_hosts
-//! checker. What the handler sees (the key, the server's version string,
-//! and the cause when the key is refused) is left in a shared [`Greeting`]
-//! that the connecting task reads once the handshake is over.
+//! checker. What the handler sees (the key, its verdict, the server's
+//! version string, and the cause when the key is refused) is left in a
+//! shared [`Greeting`] that the connecting task reads once the handshake is
+//! over.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use russh::keys::ssh_key::{HashAlg, PublicKey};
+use russh::keys::ssh_key::PublicKey;
 use russh::keys::PublicKeyOrCertificate;
 
-use crate::cause::Cause;
-use crate::known_hosts::{self, HostId, KnownHosts, Verdict};
+use crate::cause::{refusal, Cause};
+use crate::known_hosts::{self, HostId, KnownHosts, Learned, Verdict};
 
 /// What to do with a key known_hosts doesn't know, from StrictHostKeyChecking.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UnknownKeyPolicy {
     /// Refuse it (`yes`, and `ask`, since a fan-out can't ask).
     Refuse,
-    /// Learn it into this known_hosts file (`accept-new`).
-    Learn(PathBuf),
+    /// Learn it into this known_hosts file (`accept-new`), hashing the
+    /// name if `hash` (`HashKnownHosts yes`).
+    Learn { file: PathBuf, hash: bool },
     /// Accept any key, even a changed one (`no`, only together with
     /// `--insecure-ignore-host-keys`).
     AcceptAnything,
+    /// Refuse nothing and learn nothing: the key and its verdict are only
+    /// recorded, for work that reports on keys (keyscan, audit) and never
+    /// logs in or sends anything secret.
+    Observe,
 }
 
 /// What the server showed during the handshake.
@@ -32,6 +38,8 @@ pub enum UnknownKeyPolicy {
 pub struct Greeting {
     /// The key it proved it holds (for a certificate: the certified key).
     pub host_key: Option<PublicKey>,
+    /// What known_hosts says about that key.
+    pub verdict: Option<Verdict>,
     /// Its version string, `SSH-2.0-…`.
     pub server_version: Option<String>,
     /// Why the key was refused, if it was.
@@ -64,55 +72,49 @@ impl HostKeyCheck {
         self.greeting.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn refuse(&self, cause: Cause) -> bool {
-        self.greeting().refusal = Some(cause);
-        false
-    }
-
     /// Decides on a presented key; true means go on with the handshake.
     async fn decide(&self, key: &PublicKeyOrCertificate) -> bool {
         let (verdict, public) = self.verdict(key);
-        self.greeting().host_key = Some(public.clone());
-        let fingerprint = describe(&public);
-        let name = self.host.lookup_name();
-        match verdict {
-            Verdict::Trusted(_) => true,
-            _ if self.policy == UnknownKeyPolicy::AcceptAnything => true,
-            Verdict::Revoked(at) => self.refuse(Cause::HostKeyRevoked { fingerprint, at }),
-            Verdict::Changed(known_at) => self.refuse(Cause::HostKeyChanged {
-                name,
-                fingerprint,
-                known_at,
-            }),
-            Verdict::Unknown => match &self.policy {
-                // A host vouched for by an @cert-authority line must present
-                // a valid certificate; pinning its plain key would downgrade it.
-                UnknownKeyPolicy::Learn(_) if self.known.knows(&self.host) => {
-                    self.refuse(Cause::CertificateRequired { name, fingerprint })
-                }
-                UnknownKeyPolicy::Learn(file) => {
-                    // The append locks, writes and fsyncs: keep it off the
-                    // async workers.
-                    let (file, host) = (file.clone(), self.host.clone());
-                    let learned = tokio::task::spawn_blocking(move || {
-                        known_hosts::append(&file, &host, &public)
-                    })
-                    .await;
-                    match learned {
-                        Ok(Ok(())) => true,
-                        Ok(Err(e)) => self.refuse(Cause::LearnFailed(crate::error::chain(&e))),
-                        Err(e) => self.refuse(Cause::LearnFailed(e.to_string())),
-                    }
-                }
-                _ => self.refuse(Cause::HostKeyUnknown { name, fingerprint }),
-            },
+        {
+            let mut greeting = self.greeting();
+            greeting.host_key = Some(public.clone());
+            greeting.verdict = Some(verdict.clone());
+        }
+        let refusal = match (&self.policy, verdict) {
+            (_, Verdict::Trusted(_)) => None,
+            (UnknownKeyPolicy::AcceptAnything | UnknownKeyPolicy::Observe, _) => None,
+            (UnknownKeyPolicy::Learn { file, hash }, Verdict::Unknown) => {
+                self.learn(file.clone(), *hash, public).await
+            }
+            (_, verdict) => refusal(&verdict, &self.host, &public, &self.known),
+        };
+        match refusal {
+            None => true,
+            Some(cause) => {
+                self.greeting().refusal = Some(cause);
+                false
+            }
         }
     }
-}
 
-/// `ssh-ed25519 SHA256:…`, as `ssh-keygen -l` shows a key.
-fn describe(key: &PublicKey) -> String {
-    format!("{} {}", key.algorithm(), key.fingerprint(HashAlg::Sha256))
+    /// Learns `key`; why not, if it can't be.
+    async fn learn(&self, file: PathBuf, hash: bool, key: PublicKey) -> Option<Cause> {
+        // The file is locked, read and written, and synced: keep that off
+        // the async workers.
+        let host = self.host.clone();
+        let learning = key.clone();
+        let learned =
+            tokio::task::spawn_blocking(move || known_hosts::learn(&file, &host, &learning, hash))
+                .await;
+        match learned {
+            Ok(Ok(Learned::Added | Learned::AlreadyKnown)) => None,
+            // Under the lock the file knew better: another host of this
+            // run, or another process, pinned something for this name.
+            Ok(Ok(Learned::Refused(verdict))) => refusal(&verdict, &self.host, &key, &self.known),
+            Ok(Err(e)) => Some(Cause::LearnFailed(crate::error::chain(&e))),
+            Err(e) => Some(Cause::LearnFailed(e.to_string())),
+        }
+    }
 }
 
 impl russh::client::Handler for HostKeyCheck {

@@ -18,8 +18,8 @@ use super::{ExecOptions, DEFAULT_CONNECT_TIMEOUT};
 use crate::error::SetupError;
 use crate::hosts::ssh_config::StrictHostKeyChecking;
 use crate::hosts::Target;
-use crate::known_hosts::{HostId, KnownHosts, KnownHostsError};
-use crate::plan::Access;
+use crate::known_hosts::{HostId, KnownHosts, KnownHostsError, RevokedKeys};
+use crate::plan::{Access, HostKeys};
 use crate::secret::Secret;
 
 /// Everything needed to reach one host and log in to it, decided before
@@ -64,6 +64,10 @@ pub async fn prepare(
     access: Access,
 ) -> Result<(Vec<ConnectSpec>, Warnings), SetupError> {
     let logs_in = access == Access::Login;
+    let host_keys = match access {
+        Access::Login => HostKeys::Checked,
+        Access::Handshake { host_keys, .. } => host_keys,
+    };
     // Only the hosts fleet logs in to need credentials: every host of a
     // login run, and the jump hosts of any run.
     let every_host: Vec<&Target> = targets
@@ -106,33 +110,66 @@ pub async fn prepare(
     };
     let specs = targets
         .iter()
-        .map(|target| preparer.spec(target, logs_in))
+        .map(|target| preparer.spec(target, logs_in, host_keys))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut warnings = preparer.warnings;
+    let mut warnings = preparer.known_hosts.warnings();
+    warnings.extend(preparer.warnings);
     warnings.sort();
     warnings.dedup();
     Ok((specs, warnings))
 }
 
 /// The known_hosts entries for each target, in order, each distinct set of
-/// files read once.
-pub fn load_known_hosts(targets: &[Target]) -> Result<Vec<Arc<KnownHosts>>, KnownHostsError> {
+/// files read once, with a warning for each line that was skipped.
+pub fn load_known_hosts(
+    targets: &[Target],
+) -> Result<(Vec<Arc<KnownHosts>>, Warnings), KnownHostsError> {
     let mut cache = KnownHostsCache::default();
-    targets.iter().map(|target| cache.get(target)).collect()
+    let known = targets
+        .iter()
+        .map(|target| cache.get(target))
+        .collect::<Result<_, _>>()?;
+    Ok((known, cache.warnings()))
 }
 
+/// The files a target's host keys are checked against: its known_hosts
+/// files and its RevokedHostKeys file.
+type TrustFiles = (Vec<PathBuf>, Option<PathBuf>);
+
 #[derive(Default)]
-struct KnownHostsCache(HashMap<Vec<PathBuf>, Arc<KnownHosts>>);
+struct KnownHostsCache(HashMap<TrustFiles, Arc<KnownHosts>>);
 
 impl KnownHostsCache {
     fn get(&mut self, target: &Target) -> Result<Arc<KnownHosts>, KnownHostsError> {
-        match self.0.entry(target.known_hosts_files()) {
+        let files = (
+            target.known_hosts_files(),
+            target.options.revoked_host_keys.clone(),
+        );
+        match self.0.entry(files) {
             Entry::Occupied(known) => Ok(known.get().clone()),
             Entry::Vacant(slot) => {
-                let known = Arc::new(KnownHosts::load(slot.key())?);
-                Ok(slot.insert(known).clone())
+                let (files, revoked) = slot.key();
+                let mut known = KnownHosts::load(files)?;
+                if let Some(revoked) = revoked {
+                    known = known.with_revoked_keys(RevokedKeys::load(revoked)?);
+                }
+                Ok(slot.insert(Arc::new(known)).clone())
             }
         }
+    }
+
+    /// A warning for each known_hosts line that was skipped, once each,
+    /// sorted.
+    fn warnings(&self) -> Warnings {
+        let mut warnings: Warnings = self
+            .0
+            .values()
+            .flat_map(|known| known.skipped())
+            .map(|(at, problem)| format!("{at}: skipped, as ssh skips it: {problem}"))
+            .collect();
+        warnings.sort();
+        warnings.dedup();
+        warnings
     }
 }
 
@@ -150,7 +187,12 @@ struct Preparer<'a> {
 impl Preparer<'_> {
     /// The spec for `target`, with credentials when fleet `logs_in` to it;
     /// its jump hosts are always logged in to.
-    fn spec(&mut self, target: &Target, logs_in: bool) -> Result<ConnectSpec, SetupError> {
+    fn spec(
+        &mut self,
+        target: &Target,
+        logs_in: bool,
+        host_keys: HostKeys,
+    ) -> Result<ConnectSpec, SetupError> {
         let o = &target.options;
         let known = self.known_hosts.get(target)?;
         let host_id = target.host_id();
@@ -177,20 +219,33 @@ impl Preparer<'_> {
         let jumps = target
             .jumps
             .iter()
-            .map(|hop| self.spec(hop, true))
+            .map(|hop| self.spec(hop, true, HostKeys::Checked))
             .collect::<Result<_, _>>()?;
         Ok(ConnectSpec {
             alias: Arc::from(target.alias.as_str()),
             hostname: o.hostname.clone(),
             port: o.port,
             user: o.user.clone(),
-            ssh_config: self.configs.get(HostKeyWants {
-                known: known.known_algorithms(&host_id),
-                certificates: known.has_authority(&host_id),
-                alive: o.server_alive_interval.filter(|d| !d.is_zero()),
-                alive_max: o.server_alive_count_max,
+            // Collecting every key type asks for plain keys in the default
+            // order; the rest asks for what known_hosts has first.
+            ssh_config: self.configs.get(match host_keys {
+                HostKeys::AllObserved => HostKeyWants {
+                    known: Vec::new(),
+                    certificates: false,
+                    alive: None,
+                    alive_max: o.server_alive_count_max,
+                },
+                HostKeys::Checked | HostKeys::Observed => HostKeyWants {
+                    known: known.known_algorithms(&host_id),
+                    certificates: known.has_authority(&host_id),
+                    alive: o.server_alive_interval.filter(|d| !d.is_zero()),
+                    alive_max: o.server_alive_count_max,
+                },
             }),
-            unknown_key_policy: self.unknown_key_policy(target),
+            unknown_key_policy: match host_keys {
+                HostKeys::Checked => self.unknown_key_policy(target),
+                HostKeys::Observed | HostKeys::AllObserved => UnknownKeyPolicy::Observe,
+            },
             host_id,
             known_hosts: known,
             identities,
@@ -246,7 +301,10 @@ impl Preparer<'_> {
         let o = &target.options;
         match o.strict_host_key_checking {
             StrictHostKeyChecking::AcceptNew => match o.user_known_hosts_files.first() {
-                Some(file) => UnknownKeyPolicy::Learn(file.clone()),
+                Some(file) => UnknownKeyPolicy::Learn {
+                    file: file.clone(),
+                    hash: o.hash_known_hosts,
+                },
                 None => UnknownKeyPolicy::Refuse,
             },
             StrictHostKeyChecking::No => {

@@ -46,16 +46,13 @@ impl Target {
             .collect()
     }
 
-    /// How known_hosts names this host: HostKeyAlias, else HostName (not
-    /// the alias), with its port, as OpenSSH looks it up.
+    /// How known_hosts names this host, as OpenSSH looks it up: its
+    /// HostKeyAlias alone, else its HostName (not the alias) with the port.
     pub fn host_id(&self) -> HostId {
         let o = &self.options;
-        HostId {
-            name: o
-                .host_key_alias
-                .clone()
-                .unwrap_or_else(|| o.hostname.clone()),
-            port: o.port,
+        match &o.host_key_alias {
+            Some(alias) => HostId::alias(alias),
+            None => HostId::new(&o.hostname, o.port),
         }
     }
 }

@@ -268,6 +268,11 @@ pub struct HostOptions {
     pub server_alive_count_max: u32,
     /// Lowercased, as ssh uses it.
     pub host_key_alias: Option<String>,
+    /// Whether learned host names are hashed. Default no.
+    pub hash_known_hosts: bool,
+    /// Host keys never to accept, `~` and tokens expanded; `None` if unset
+    /// or `none`.
+    pub revoked_host_keys: Option<PathBuf>,
 }
 
 /// `StrictHostKeyChecking`; `off` and `false` mean `No`, `true` means `Yes`.

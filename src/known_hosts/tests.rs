@@ -7,7 +7,7 @@
 
 use std::ffi::OsStr;
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -152,9 +152,14 @@ fn host(name: &str) -> HostId {
 }
 
 fn host_port(name: &str, port: u16) -> HostId {
-    HostId {
-        name: name.to_owned(),
-        port,
+    HostId::new(name, port)
+}
+
+/// Learns without hashing and insists a line was added.
+fn append(file: &Path, host: &HostId, key: &PublicKey) -> Result<(), KnownHostsError> {
+    match learn(file, host, key, false)? {
+        Learned::Added => Ok(()),
+        other => panic!("expected a line to be added, got {other:?}"),
     }
 }
 
@@ -171,6 +176,8 @@ fn lookup_name_adds_brackets_only_for_other_ports() {
         host_port("Web1.Example.COM", 22).lookup_name(),
         "web1.example.com"
     );
+    // A HostKeyAlias is looked up alone, whatever the port, as ssh does.
+    assert_eq!(HostId::alias("Pinned").lookup_name(), "pinned");
 }
 
 #[test]
@@ -465,7 +472,7 @@ fn host_matching_agrees_with_ssh_keygen() {
         let name = h.lookup_name();
         assert_eq!(
             known.knows(&h),
-            openssh_finds(&path, &name),
+            openssh_finds(&path, name),
             "lookup of {name}"
         );
     }
@@ -799,7 +806,7 @@ fn known_algorithms_in_file_order_without_revoked_or_ca_keys() {
 }
 
 #[test]
-fn malformed_lines_are_errors_naming_file_and_line() {
+fn malformed_lines_are_skipped_naming_file_and_line() {
     let fx = Fixture::new();
     let key = fx.key("key", "ed25519");
     let rsa = fx.key("rsa", "rsa");
@@ -808,15 +815,6 @@ fn malformed_lines_are_errors_naming_file_and_line() {
     let cert_text = cert.to_openssh().unwrap();
     let b64 = key.text.split_once(' ').unwrap().1;
     let cases = [
-        (
-            format!("@bogus web1 {}", key.text),
-            LineProblem::UnknownMarker("@bogus".into()),
-        ),
-        (
-            format!("@revoked @cert-authority web1 {}", key.text),
-            LineProblem::SeveralMarkers,
-        ),
-        ("@revoked".to_owned(), LineProblem::MissingHosts),
         ("web1".to_owned(), LineProblem::MissingKeyType),
         ("web1 # no key".to_owned(), LineProblem::MissingKeyType),
         ("web1 ssh-ed25519".to_owned(), LineProblem::MissingKey),
@@ -850,47 +848,85 @@ fn malformed_lines_are_errors_naming_file_and_line() {
             },
         ),
         (format!("web1 {cert_text}"), LineProblem::CertificateAsKey),
+        (
+            "web1 ssh-ed25519 AAAA".to_owned(),
+            LineProblem::BadKey(String::new()),
+        ),
     ];
     for (line, problem) in cases {
         let path = fx.write(
             "bad",
-            &format!("# a comment\n\nweb0 {}\n{line}\n", key.text),
+            &format!(
+                "# a comment\n\nweb0 {}\n{line}\nweb1 {}\n",
+                key.text, key.text
+            ),
         );
-        let err = KnownHosts::load(std::slice::from_ref(&path))
-            .err()
-            .unwrap_or_else(|| panic!("accepted {line:?}"));
-        let message = err.to_string();
-        match err {
-            KnownHostsError::Line {
-                at: location,
-                problem: found,
-            } => {
-                assert_eq!(location, at(&path, 4), "{line:?}");
-                assert_eq!(found, problem, "{line:?}");
-            }
-            other => panic!("{line:?}: unexpected error {other:?}"),
+        let known = KnownHosts::load(std::slice::from_ref(&path)).unwrap();
+        // The line is skipped and named; the lines around it still count.
+        let skipped = known.skipped();
+        assert_eq!(skipped.len(), 1, "{line:?}");
+        assert_eq!(skipped[0].0, at(&path, 4), "{line:?}");
+        match (&skipped[0].1, &problem) {
+            (LineProblem::BadKey(_), LineProblem::BadKey(_)) => {}
+            (found, problem) => assert_eq!(found, problem, "{line:?}"),
         }
-        assert!(
-            message.starts_with(&format!("{}:4: ", path.display())),
-            "{message}"
+        assert_eq!(
+            known.check(&host("web1"), &key.public),
+            Verdict::Trusted(at(&path, 5)),
+            "{line:?}"
+        );
+        assert_eq!(
+            known.check(&host("web0"), &key.public),
+            Verdict::Trusted(at(&path, 3))
         );
     }
-    // A key whose base64 is fine but whose bytes are not a key.
-    let path = fx.write("bad", "web1 ssh-ed25519 AAAA\n");
-    let err = KnownHosts::load(std::slice::from_ref(&path)).err().unwrap();
-    assert!(
-        matches!(
-            err,
-            KnownHostsError::Line {
-                problem: LineProblem::BadKey(_),
-                ..
-            }
+}
+
+#[test]
+fn an_unreadable_marker_line_fails_closed_for_the_hosts_it_names() {
+    let fx = Fixture::new();
+    let key = fx.key("key", "ed25519");
+    let cases = [
+        (
+            "@revoked web1 ssh-ed25519 %%%%".to_owned(),
+            LineProblem::BadBase64,
         ),
-        "{err:?}"
-    );
-    assert!(
-        err.to_string().contains(":1: cannot decode the key"),
-        "{err}"
+        (
+            format!("@bogus web1 {}", key.text),
+            LineProblem::UnknownMarker("@bogus".into()),
+        ),
+        (
+            format!("@revoked @cert-authority web1 {}", key.text),
+            LineProblem::SeveralMarkers,
+        ),
+        (
+            "@cert-authority web1".to_owned(),
+            LineProblem::MissingKeyType,
+        ),
+    ];
+    for (line, problem) in cases {
+        let path = fx.write("bad", &format!("web1 {0}\nweb2 {0}\n{line}\n", key.text));
+        let known = KnownHosts::load(std::slice::from_ref(&path)).unwrap();
+        assert!(known.skipped().is_empty(), "{line:?}");
+        assert_eq!(
+            known.check(&host("web1"), &key.public),
+            Verdict::Unreadable(at(&path, 3), problem),
+            "{line:?}"
+        );
+        // Other hosts are not affected.
+        assert_eq!(
+            known.check(&host("web2"), &key.public),
+            Verdict::Trusted(at(&path, 2)),
+            "{line:?}"
+        );
+    }
+    // A marker line whose host field can't be read either stands for
+    // every host.
+    let path = fx.write("bad", &format!("web2 {0}\n@revoked |1|x|y {0}\n", key.text));
+    let known = KnownHosts::load(std::slice::from_ref(&path)).unwrap();
+    assert_eq!(
+        known.check(&host("web2"), &key.public),
+        Verdict::Unreadable(at(&path, 2), LineProblem::BadHashedHost)
     );
 }
 
@@ -898,9 +934,10 @@ fn malformed_lines_are_errors_naming_file_and_line() {
 fn bad_base64_message_matches_the_documented_form() {
     let fx = Fixture::new();
     let path = fx.write("known_hosts", "\n\n\n\n\n\nweb1 ssh-ed25519 %%%%\n");
-    let err = KnownHosts::load(std::slice::from_ref(&path)).err().unwrap();
+    let known = KnownHosts::load(std::slice::from_ref(&path)).unwrap();
+    let (at, problem) = &known.skipped()[0];
     assert_eq!(
-        err.to_string(),
+        format!("{at}: {problem}"),
         format!("{}:7: cannot decode the key (bad base64)", path.display())
     );
 }
@@ -1117,4 +1154,252 @@ fn concurrent_appends_lose_no_line() {
 fn known_hosts_can_be_shared_between_connections() {
     fn shared<T: Send + Sync + 'static>() {}
     shared::<KnownHosts>();
+}
+
+#[test]
+fn learning_checks_again_under_the_lock() {
+    let fx = Fixture::new();
+    let first = fx.key("first", "ed25519");
+    let second = fx.key("second", "ed25519");
+    let file = fx.write("known_hosts", "");
+    // Loaded empty, as at the start of a run...
+    let loaded = KnownHosts::load(std::slice::from_ref(&file)).unwrap();
+    assert_eq!(loaded.check(&host("web1"), &first.public), Verdict::Unknown);
+    // ...then another process (or another host of this run with the same
+    // HostKeyAlias) pins a key for the name.
+    learn(&file, &host("web1"), &first.public, false).unwrap();
+    assert_eq!(
+        learn(&file, &host("web1"), &first.public, false).unwrap(),
+        Learned::AlreadyKnown
+    );
+    assert_eq!(
+        learn(&file, &host("web1"), &second.public, false).unwrap(),
+        Learned::Refused(Verdict::Changed(vec![at(&file, 1)]))
+    );
+    assert_eq!(fs::read_to_string(&file).unwrap().lines().count(), 1);
+}
+
+#[test]
+fn learning_into_a_fifo_writes_into_it() {
+    let fx = Fixture::new();
+    let key = fx.key("key", "ed25519");
+    let fifo = fx.path("fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    // Held open for reading and writing, so the FIFO has a reader.
+    let mut reader = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&fifo)
+        .unwrap();
+    append(&fifo, &host("web1"), &key.public).unwrap();
+    let mut line = vec![0u8; key.text.len() + "web1 \n".len()];
+    std::io::Read::read_exact(&mut reader, &mut line).unwrap();
+    assert_eq!(
+        String::from_utf8(line).unwrap(),
+        format!("web1 {}\n", key.text)
+    );
+    assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+}
+
+#[test]
+fn hashed_learning_is_found_by_ssh_keygen() {
+    let fx = Fixture::new();
+    let key = fx.key("key", "ed25519");
+    let file = fx.path("known_hosts");
+    learn(&file, &host_port("web1", 2222), &key.public, true).unwrap();
+    learn(&file, &host("web2"), &key.public, true).unwrap();
+    let text = fs::read_to_string(&file).unwrap();
+    assert!(text.lines().all(|l| l.starts_with("|1|")), "{text}");
+    assert!(!text.contains("web"), "{text}");
+    assert!(openssh_finds(&file, "[web1]:2222"));
+    assert!(openssh_finds(&file, "web2"));
+    // Two hashes of one name differ: each line gets its own salt.
+    learn(&fx.path("other"), &host("web2"), &key.public, true).unwrap();
+    assert_ne!(
+        fs::read_to_string(fx.path("other")).unwrap(),
+        text.lines().nth(1).unwrap().to_owned() + "\n"
+    );
+}
+
+#[test]
+fn learning_writes_in_place_where_the_file_has_hard_links() {
+    let fx = Fixture::new();
+    let key = fx.key("key", "ed25519");
+    let file = fx.write("known_hosts", "# mine\n");
+    let link = fx.path("link");
+    fs::hard_link(&file, &link).unwrap();
+    append(&file, &host("web1"), &key.public).unwrap();
+    assert_eq!(
+        fs::read_to_string(&link).unwrap(),
+        format!("# mine\nweb1 {}\n", key.text)
+    );
+    assert_eq!(fs::metadata(&file).unwrap().nlink(), 2);
+}
+
+#[test]
+fn stale_temporary_files_are_removed_and_others_kept() {
+    let fx = Fixture::new();
+    let key = fx.key("key", "ed25519");
+    let file = fx.write("known_hosts", "");
+    fs::write(fx.path(".known_hosts.fleet-a1b2c3"), "half").unwrap();
+    fs::write(fx.path(".known_hosts.Xy12ab"), "not ours").unwrap();
+    append(&file, &host("web1"), &key.public).unwrap();
+    let names = entries(fx.dir.path());
+    assert!(
+        !names.contains(&".known_hosts.fleet-a1b2c3".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&".known_hosts.Xy12ab".to_string()),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn forget_removes_only_the_names_and_keeps_every_other_byte() {
+    let fx = Fixture::new();
+    let key = fx.key("key", "ed25519");
+    let other = fx.key("other", "ecdsa");
+    let hashed = fx.write("hashed", &format!("web3 {}\n", key.text));
+    ssh_keygen_ok([OsStr::new("-H"), OsStr::new("-f"), hashed.as_os_str()]);
+    let hashed_line = fs::read_to_string(&hashed).unwrap();
+    let original = format!(
+        "# my hosts \t kept\r\nweb1,web2,[web1]:2222 {k} a comment\n\
+         {hashed_line}\
+         @revoked web1 {o}\n\
+         @cert-authority web1 {o}\n\
+         w*1 {o}\n\
+         not a key line at all\n\
+         web4 {k}",
+        k = key.text,
+        o = other.text,
+        hashed_line = hashed_line,
+    );
+    let file = fx.write("known_hosts", &original);
+    let names: Vec<String> = ["WEB1", "[web1]:2222", "web3"].map(String::from).to_vec();
+    let forgotten = forget(&file, &names).unwrap();
+    let after = fs::read_to_string(&file).unwrap();
+    let expected = original
+        .replace("web1,web2,[web1]:2222 ", "web2 ")
+        .replace(&hashed_line, "");
+    assert_eq!(after, expected);
+    assert_eq!(forgotten.edited, [at(&file, 2)]);
+    assert_eq!(forgotten.removed, [at(&file, 3)]);
+    assert_eq!(forgotten.patterns, [at(&file, 6)]);
+    let backup = forgotten.backup.unwrap();
+    assert_eq!(fs::read_to_string(backup).unwrap(), original);
+    assert!(!openssh_finds(&file, "[web1]:2222"));
+    assert!(!openssh_finds(&file, "web3"));
+    assert!(openssh_finds(&file, "web2"));
+    // Nothing to forget: the file is not written.
+    let again = forget(&file, &["nowhere".to_string()]).unwrap();
+    assert!(again.backup.is_none());
+}
+
+#[test]
+fn scanned_keys_are_added_once_and_changed_ones_refused_or_replaced() {
+    let fx = Fixture::new();
+    let ed = fx.key("ed", "ed25519");
+    let ecdsa = fx.key("ecdsa", "ecdsa");
+    let stale = fx.key("stale", "ed25519");
+    let file = fx.write("known_hosts", &format!("web2 {}\n", stale.text));
+    let scanned = |name: &str, may_replace| HostKeys {
+        host: host(name),
+        names: vec![format!("alias-{name}"), name.to_string()],
+        keys: vec![ed.public.clone(), ecdsa.public.clone()],
+        may_replace,
+    };
+    let (done, backup) = add_keys(
+        &file,
+        &[scanned("web1", false), scanned("web2", false)],
+        false,
+    )
+    .unwrap();
+    assert_eq!(done[0], Added::Added(2));
+    assert_eq!(
+        done[1],
+        Added::Refused(Verdict::Changed(vec![at(&file, 1)]))
+    );
+    assert!(backup.is_some());
+    let text = fs::read_to_string(&file).unwrap();
+    assert_eq!(
+        text,
+        format!(
+            "web2 {}\nalias-web1,web1 {}\nalias-web1,web1 {}\n",
+            stale.text, ed.text, ecdsa.text
+        )
+    );
+    // Again: nothing to do, and the file is not touched.
+    let (done, backup) = add_keys(&file, &[scanned("web1", false)], false).unwrap();
+    assert_eq!((done[0].clone(), backup), (Added::Unchanged, None));
+    // Replacing forgets the stale line first.
+    let (done, _) = add_keys(&file, &[scanned("web2", true)], false).unwrap();
+    assert_eq!(done[0], Added::Replaced(2));
+    let known = KnownHosts::load(std::slice::from_ref(&file)).unwrap();
+    assert!(matches!(
+        known.check(&host("web2"), &ed.public),
+        Verdict::Trusted(_)
+    ));
+    assert!(matches!(
+        known.check(&host("web2"), &stale.public),
+        Verdict::Changed(_)
+    ));
+    // A revoked key is never written, replace or not.
+    let revoked = fx.write("revoked_hosts", &format!("@revoked * {}\n", ed.text));
+    let (done, _) = add_keys(&revoked, &[scanned("web9", true)], false).unwrap();
+    assert!(matches!(done[0], Added::Refused(Verdict::Revoked(_))));
+}
+
+#[test]
+fn revoked_host_keys_file_revokes_keys_and_certified_keys() {
+    let fx = Fixture::new();
+    let key = fx.key("key", "ed25519");
+    let fine = fx.key("fine", "ed25519");
+    let ca = fx.key("ca", "ed25519");
+    let cert = fx.certify(&ca, &key, &["-h", "-n", "web1"]);
+    let known_file = fx.write(
+        "known_hosts",
+        &format!("web1 {}\n@cert-authority web1 {}\n", key.text, ca.text),
+    );
+    let list = fx.write("revoked", &format!("# revoked\n\n{} old key\n", key.text));
+    let known = KnownHosts::load(std::slice::from_ref(&known_file))
+        .unwrap()
+        .with_revoked_keys(RevokedKeys::load(&list).unwrap());
+    assert_eq!(
+        known.check(&host("web1"), &key.public),
+        Verdict::Revoked(at(&list, 3))
+    );
+    assert_eq!(
+        known.check_certificate(&host("web1"), &cert),
+        Verdict::Revoked(at(&list, 3))
+    );
+    assert_eq!(
+        known.check(&host("web1"), &fine.public),
+        Verdict::Changed(vec![at(&known_file, 1)])
+    );
+    assert!(known.known_algorithms(&host("web1")).is_empty());
+
+    let bad = fx.write("bad", "ssh-ed25519 %%%%\n");
+    let err = RevokedKeys::load(&bad).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "RevokedHostKeys {}:1: cannot decode the key (bad base64)",
+            bad.display()
+        )
+    );
+    let krl = fx.path("krl");
+    ssh_keygen_ok([
+        OsStr::new("-q"),
+        OsStr::new("-k"),
+        OsStr::new("-f"),
+        krl.as_os_str(),
+        key.path.with_extension("pub").as_os_str(),
+    ]);
+    assert!(matches!(
+        RevokedKeys::load(&krl),
+        Err(revoked::RevokedKeysError::Krl { .. })
+    ));
+    assert!(RevokedKeys::load(&fx.path("missing")).is_err());
 }

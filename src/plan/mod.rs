@@ -10,6 +10,9 @@
 //! Host plans decide synchronously, from results already in hand, so they
 //! are plain state machines that tests can drive without a network.
 
+pub mod audit;
+pub mod keyscan;
+pub mod reference;
 pub mod run;
 mod schedule;
 mod step;
@@ -18,7 +21,8 @@ pub use schedule::{Schedule, Share};
 #[cfg(test)]
 pub(crate) use step::tests;
 pub use step::{
-    Capture, FreshLogin, FreshLoginResult, Input, Login, PortProbe, Reached, Step, StepResult,
+    Capture, FreshLogin, FreshLoginResult, Input, Login, ObservedKey, Offered, PortProbe, Reached,
+    Step, StepResult,
 };
 
 use crate::cause::Cause;
@@ -27,13 +31,30 @@ use crate::outcome::Outcome;
 /// What a plan needs of each host's connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// The SSH handshake only: the host key is checked, nobody logs in,
-    /// and no key file, agent or passphrase is touched. With
-    /// `auth_methods`, the server is asked (with the `none` method) which
-    /// methods it offers.
-    Handshake { auth_methods: bool },
+    /// The SSH handshake only: nobody logs in, and no key file, agent or
+    /// passphrase is touched. `host_keys` says what becomes of the host's
+    /// keys. With `auth_methods`, the server is asked (with the `none`
+    /// method) which methods it offers.
+    Handshake {
+        auth_methods: bool,
+        host_keys: HostKeys,
+    },
     /// A full login, over which steps run.
     Login,
+}
+
+/// What a handshake does with the host's keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostKeys {
+    /// The key the host presents is checked strictly, as for a login: a
+    /// host whose key is not trusted fails.
+    Checked,
+    /// The key the host presents is only observed: its known_hosts verdict
+    /// is data for the plan, nothing is refused and nothing learned.
+    Observed,
+    /// Every key type the host offers is observed, each proven on a
+    /// connection of its own.
+    AllObserved,
 }
 
 /// The work of a whole run.
@@ -75,6 +96,14 @@ fn unasked(what: &str) -> Next {
     Next::Done(Outcome::failed(Cause::PlanError(format!(
         "the plan asked for {what} but takes no result for it"
     ))))
+}
+
+/// What a handshake-only host plan answers to a step it never asked for:
+/// the executor's refusal, which ends the host.
+fn no_commands(result: StepResult) -> Next {
+    Next::Done(Outcome::failed(result.exit.err().unwrap_or_else(|| {
+        Cause::PlanError("a handshake-only plan ran a command".into())
+    })))
 }
 
 /// What a host plan wants next.

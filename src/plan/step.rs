@@ -8,6 +8,7 @@ use bytes::Bytes;
 use russh::keys::ssh_key::PublicKey;
 
 use crate::cause::Cause;
+use crate::known_hosts::Verdict;
 use crate::spool::Spool;
 
 /// A command to run on its own channel.
@@ -122,13 +123,42 @@ pub enum Login {
 pub struct Reached {
     /// The server's version string, e.g. `SSH-2.0-OpenSSH_9.2p1 Debian-2`.
     pub server_version: String,
-    /// The host key it proved it holds (the certified key, for a
-    /// certificate).
-    pub host_key: PublicKey,
+    /// The host keys it proved it holds (the certified key, for a
+    /// certificate), never empty: first the one its connection was made
+    /// with, then, with [`HostKeys::AllObserved`](super::HostKeys), one of
+    /// each other type it offers.
+    pub host_keys: Vec<ObservedKey>,
+    /// What the server offered in its key exchange, if it could be read.
+    pub offered: Option<Offered>,
     /// The authentication methods the server offers, when the plan asked.
     pub auth_methods: Option<Vec<String>>,
     /// How fleet logged in, for [`crate::plan::Access::Login`].
     pub login: Option<Login>,
+}
+
+impl Reached {
+    /// The key the host's connection was made with.
+    pub fn host_key(&self) -> &PublicKey {
+        &self.host_keys[0].key
+    }
+}
+
+/// A host key and what known_hosts says about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedKey {
+    pub key: PublicKey,
+    pub verdict: Verdict,
+}
+
+/// The algorithms a server lists in its key exchange init (RFC 4253
+/// section 7.1), in its order of preference.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Offered {
+    pub kex: Vec<String>,
+    pub host_key: Vec<String>,
+    /// Server to client and client to server, merged.
+    pub ciphers: Vec<String>,
+    pub macs: Vec<String>,
 }
 
 #[cfg(test)]
@@ -141,7 +171,11 @@ pub(crate) mod tests {
             "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAub7+/SoIeeIyjCCKeLmlcB1Ee1k5NFBbMuH8RIprLx";
         Reached {
             server_version: "SSH-2.0-OpenSSH_9.2p1".into(),
-            host_key: PublicKey::from_openssh(key).expect("a valid key"),
+            host_keys: vec![ObservedKey {
+                key: PublicKey::from_openssh(key).expect("a valid key"),
+                verdict: Verdict::Unknown,
+            }],
+            offered: None,
             auth_methods: None,
             login: None,
         }

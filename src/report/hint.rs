@@ -17,18 +17,27 @@ const AUTH_FAILED: &str = "check that IdentityFile names the right key, that its
     with), that User is right, and that the key file is private (chmod 400 or 600)";
 const HOST_KEY_CHANGED: &str =
     "the host key differs from the one known_hosts records at the lines \
-    shown: a reinstalled host, or someone in the middle. Verify the new fingerprint out of band, \
-    then delete those lines (or `ssh-keygen -R HOST -f FILE`) and run {hosts} again with \
-    `-o StrictHostKeyChecking=accept-new`";
+    shown: a reinstalled host, or someone in the middle. Verify the new fingerprint out of band \
+    (`fleet keyscan --fingerprints {hosts}` shows it), then run `fleet known-hosts forget {hosts}` \
+    and run again with `-o StrictHostKeyChecking=accept-new`";
 const CERTIFICATE_REQUIRED: &str = "known_hosts trusts a certificate authority for these hosts, \
-    so they must present a host certificate it signed, valid now and naming them: check the \
-    host's HostCertificate and its validity period; its plain key is not trusted instead";
+    but they showed no host certificate it signed that is valid now and names them: check the \
+    host's HostCertificate and its validity period, or verify its plain key out of band and \
+    learn it with `-o StrictHostKeyChecking=accept-new`";
 const HOST_KEY_REVOKED: &str = "this key was deliberately marked @revoked at the line shown and \
     must not be trusted again: find out why it was revoked before reaching these hosts, and do \
     not delete that line or accept the key anew";
 const HOST_KEY_UNKNOWN: &str = "known_hosts has no key for these hosts: verify their fingerprints \
     out of band, then add them to known_hosts or run again with \
     `-o StrictHostKeyChecking=accept-new`";
+const KNOWN_HOSTS_UNREADABLE: &str = "a @revoked or @cert-authority line that names these \
+    hosts cannot be read, so fleet refuses them rather than guess what it meant: fix or delete \
+    the line shown";
+const MISMATCH: &str = "these hosts presented keys other than the fingerprints given out of \
+    band: a man in the middle, a reinstalled host, or a stale console log. Nothing was written \
+    for them; find out which before trusting them";
+const UNEXPECTED: &str = "these hosts do not show what --expect asks for: change them, then \
+    run fleet audit '{hosts}' again to prove it";
 const TIMEOUT: &str = "the command ran longer than --timeout allows: raise it, or check whether \
     the command waits for input";
 const FAILED: &str = "the command ran but exited non-zero or was killed; to retry just these \
@@ -47,11 +56,14 @@ pub(crate) fn hint(cause: &Cause) -> Option<&'static str> {
     let text = match (cause.status(), cause) {
         (_, Cause::Refused) => REFUSED,
         (_, Cause::CertificateRequired { .. }) => CERTIFICATE_REQUIRED,
+        (_, Cause::KnownHostsUnreadable { .. }) => KNOWN_HOSTS_UNREADABLE,
+        (_, Cause::Unexpected(_)) => UNEXPECTED,
         (_, Cause::Skipped(SkipReason::FailureBudget)) => OVER_BUDGET,
         (Status::Unreachable, _) => UNREACHABLE,
         (Status::HostKeyUnknown, _) => HOST_KEY_UNKNOWN,
         (Status::HostKeyChanged, _) => HOST_KEY_CHANGED,
         (Status::HostKeyRevoked, _) => HOST_KEY_REVOKED,
+        (Status::Mismatch, _) => MISMATCH,
         (Status::AuthFailed, _) => AUTH_FAILED,
         (Status::Timeout, _) => TIMEOUT,
         (Status::Failed, _) => FAILED,

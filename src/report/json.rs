@@ -244,7 +244,7 @@ mod tests {
                        "cause": {"kind": "killed", "detail": "TERM"}, "duration_ms": 250}),
                 json!({"type": "summary", "hosts": 3, "statuses": {"ok": 1, "failed": 1,
                        "timeout": 0, "unreachable": 1, "host_key_unknown": 0,
-                       "host_key_changed": 0, "host_key_revoked": 0, "auth_failed": 0,
+                       "host_key_changed": 0, "host_key_revoked": 0, "mismatch": 0, "auth_failed": 0,
                        "error": 0, "interrupted": 0, "skipped": 0}, "interrupted": false,
                        "exit_code": 2, "duration_ms": 4130}),
             ]

@@ -100,6 +100,8 @@ mod tests {
                 server_alive_interval: None,
                 server_alive_count_max: 3,
                 host_key_alias: None,
+                hash_known_hosts: false,
+                revoked_host_keys: None,
             },
             jumps: Vec::new(),
         }

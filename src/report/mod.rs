@@ -15,8 +15,10 @@
 //! Outputs write into one [`Terminal`], which hides the progress bar while
 //! anything else is printed and keeps going on stderr when stdout is gone.
 
+mod audit;
 mod hint;
 mod json;
+mod keyscan;
 mod lines;
 pub mod listing;
 mod notices;
@@ -36,7 +38,10 @@ use std::time::Duration;
 use indicatif::ProgressDrawTarget;
 
 use crate::event::{Event, RunEnd};
+use audit::AuditPrinter;
 use json::JsonPrinter;
+pub use keyscan::KeyFormat;
+use keyscan::KeyscanPrinter;
 use notices::Notices;
 use progress::Progress;
 use stream::StreamPrinter;
@@ -69,6 +74,22 @@ pub enum OutputMode {
     Lines,
     /// JSON Lines on stdout.
     Json,
+    /// keyscan: the collected host keys in this format.
+    HostKeys(KeyFormat),
+    /// audit: the answers folded per value, or as JSON.
+    Audit { json: bool },
+}
+
+impl OutputMode {
+    /// Whether stdout holds JSON Lines.
+    pub fn is_json(self) -> bool {
+        matches!(
+            self,
+            OutputMode::Json
+                | OutputMode::HostKeys(KeyFormat::Json)
+                | OutputMode::Audit { json: true }
+        )
+    }
 }
 
 /// What to show. The caller decides from the flags, `NO_COLOR` and whether
@@ -102,7 +123,7 @@ pub fn build(
 /// A bar would share stderr with nothing useful in JSON mode, and JSON
 /// users are scripts.
 fn wants_bar(opts: &ReportOptions) -> bool {
-    opts.progress && opts.mode != OutputMode::Json
+    opts.progress && !opts.mode.is_json()
 }
 
 /// The outputs of one run, fed in turn and flushed together.
@@ -116,10 +137,17 @@ pub struct Reporters {
 impl Reporters {
     fn new(opts: &ReportOptions, terminal: Terminal) -> Reporters {
         let mut outputs: Vec<Box<dyn Output>> = Vec::new();
-        outputs.push(match opts.mode {
-            OutputMode::Lines => Box::new(StreamPrinter::new(opts.color)),
-            OutputMode::Json => Box::new(JsonPrinter),
-        });
+        match opts.mode {
+            OutputMode::Lines => outputs.push(Box::new(StreamPrinter::new(opts.color))),
+            OutputMode::Json => outputs.push(Box::new(JsonPrinter)),
+            OutputMode::HostKeys(format) => outputs.push(Box::new(KeyscanPrinter::new(format))),
+            OutputMode::Audit { json } => outputs.push(Box::new(AuditPrinter::new(json))),
+        }
+        if opts.mode.is_json() && opts.mode != OutputMode::Json {
+            // The per-host results and the summary, after each host's keys
+            // or answers.
+            outputs.push(Box::new(JsonPrinter));
+        }
         outputs.push(Box::new(Notices));
         if terminal.bar().is_some() {
             outputs.push(Box::new(Progress));

@@ -6,7 +6,7 @@
 //! 52 hosts: 45 ok, 2 failed, 3 unreachable, 1 auth_failed, 1 host_key_changed (4.1s)
 //! host_key_changed:
 //!   host key differs from ~/.ssh/known_hosts:7: db-02
-//!   hint: … then delete that line (or `ssh-keygen -R HOST -f FILE`) and run db-02 again …
+//!   hint: … then run `fleet known-hosts forget db-02` and run again …
 //! unreachable:
 //!   connection timed out: web-[04-05]
 //!   connection refused: web-06
@@ -152,7 +152,7 @@ impl Output for Summary {
 /// reached matter more than commands that ran and failed.
 fn severity(status: Status) -> u8 {
     match status {
-        Status::HostKeyRevoked => 0,
+        Status::HostKeyRevoked | Status::Mismatch => 0,
         Status::HostKeyChanged => 1,
         Status::HostKeyUnknown => 2,
         Status::AuthFailed => 3,
@@ -244,8 +244,9 @@ host_key_changed:
   host key for db-02.example.com changed: now ssh-ed25519 SHA256:new, known_hosts has another \
 key (~/.ssh/known_hosts:7): db-02
   hint: the host key differs from the one known_hosts records at the lines shown: a reinstalled \
-host, or someone in the middle. Verify the new fingerprint out of band, then delete those lines \
-(or `ssh-keygen -R HOST -f FILE`) and run db-02 again with `-o StrictHostKeyChecking=accept-new`
+host, or someone in the middle. Verify the new fingerprint out of band (`fleet keyscan \
+--fingerprints db-02` shows it), then run `fleet known-hosts forget db-02` and run again with \
+`-o StrictHostKeyChecking=accept-new`
 auth_failed:
   Permission denied (publickey): db-01
   hint: check that IdentityFile names the right key, that its public key is in the remote \
@@ -286,7 +287,7 @@ fleet run 'web-[03,07-09]' …
         assert!(
             stderr.starts_with(
                 "2 hosts: 1 unreachable, 1 host_key_revoked (4.1s)\nhost_key_revoked:\n  \
-                 host key ssh-ed25519 SHA256:old is marked @revoked in kh:3: b\n  hint: this \
+                 host key ssh-ed25519 SHA256:old is revoked by kh:3: b\n  hint: this \
                  key was deliberately marked @revoked"
             ),
             "{stderr}"

@@ -52,19 +52,19 @@ fn malformed_or_unusable_files_stop_the_run_with_their_location() {
         ),
     );
 
-    let known_hosts = scratch.path().join("known_hosts");
-    let mut text = fs::read_to_string(&lab.known_hosts).unwrap();
-    text.push_str("this line is garbage\n");
-    fs::write(&known_hosts, text).unwrap();
+    // A garbage known_hosts line is skipped, as ssh skips it, but one in
+    // the RevokedHostKeys file stops the run: it must not un-revoke a key.
+    let revoked = scratch.path().join("revoked_keys");
+    fs::write(&revoked, "# revoked\nssh-ed25519\n").unwrap();
     let garbage = lab.ssh_config_variant(
-        "garbage-known-hosts",
-        &[("UserKnownHostsFile", Some(&config_path(&known_hosts)))],
+        "garbage-revoked-keys",
+        &[("RevokedHostKeys", Some(&config_path(&revoked)))],
     );
     assert_refused(
         &run_on(&garbage),
         &format!(
-            "{}: cannot decode the key (bad base64)",
-            location_of(&known_hosts, "this line is garbage")
+            "RevokedHostKeys {}: missing the key after the key type",
+            location_of(&revoked, "ssh-ed25519")
         ),
     );
 

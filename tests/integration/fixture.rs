@@ -212,6 +212,26 @@ impl Lab {
         );
     }
 
+    /// [`Lab::ssh_config_variant`] with `hosts`, ssh_config text such as
+    /// extra `Host` blocks, put before every other block: the first value
+    /// wins, so they override the lab's own blocks.
+    pub fn ssh_config_with_hosts(
+        &self,
+        name: &str,
+        hosts: &str,
+        settings: &[(&str, Option<&str>)],
+    ) -> PathBuf {
+        let path = self.ssh_config_variant(name, settings);
+        write(&path, &format!("{hosts}\n{}", read(&path)));
+        path
+    }
+
+    /// A path inside the lab's directory, for files a test makes; it is
+    /// deleted with the lab.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self._dir.path().join(name)
+    }
+
     /// The host named `name`; panics if the lab has none.
     pub fn host(&self, name: &str) -> &Host {
         self.hosts

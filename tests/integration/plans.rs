@@ -11,7 +11,9 @@ use fleet::exec::{self, ExecOptions, Fanout, Interrupts};
 use fleet::hosts::ssh_config::{LocalEnv, SshConfig};
 use fleet::hosts::{Catalog, Inventory};
 use fleet::outcome::{Outcome, Status};
-use fleet::plan::{Access, Capture, HostPlan, Next, Plan, Reached, Schedule, Step, StepResult};
+use fleet::plan::{
+    Access, Capture, HostKeys, HostPlan, Next, Plan, Reached, Schedule, Step, StepResult,
+};
 use tokio::sync::mpsc;
 
 use super::fixture::Lab;
@@ -149,7 +151,10 @@ struct Greet {
 
 impl Plan for Greet {
     fn access(&self) -> Access {
-        Access::Handshake { auth_methods: true }
+        Access::Handshake {
+            auth_methods: true,
+            host_keys: HostKeys::Checked,
+        }
     }
 
     fn host(&self, _alias: &str) -> Box<dyn HostPlan> {
@@ -202,7 +207,7 @@ fn handshake_only_work_logs_in_to_nothing_and_reads_no_key() {
     }
     let keys: Vec<String> = seen
         .iter()
-        .map(|r| r.host_key.fingerprint(Default::default()).to_string())
+        .map(|r| r.host_key().fingerprint(Default::default()).to_string())
         .collect();
     assert!(keys.contains(&lab.host("h01").fingerprint("ssh-ed25519").to_string()));
     for host in ["h01", "locked"] {

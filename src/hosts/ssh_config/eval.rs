@@ -71,6 +71,8 @@ struct State {
     server_alive_interval: Option<u32>,
     server_alive_count_max: Option<u32>,
     host_key_alias: Option<String>,
+    hash_known_hosts: Option<bool>,
+    revoked_host_keys: Option<Sourced<Option<String>>>,
     ignore_unknown: Option<String>,
     canonicalize: Option<bool>,
 }
@@ -429,6 +431,15 @@ impl Eval<'_> {
             Setting::HostKeyAlias(v) => {
                 st.host_key_alias.get_or_insert_with(|| v.clone());
             }
+            Setting::HashKnownHosts(v) => {
+                st.hash_known_hosts.get_or_insert(*v);
+            }
+            Setting::RevokedHostKeys(v) => {
+                st.revoked_host_keys.get_or_insert_with(|| Sourced {
+                    value: v.clone(),
+                    at,
+                });
+            }
             Setting::IgnoreUnknown(v) => {
                 st.ignore_unknown.get_or_insert_with(|| v.clone());
             }
@@ -534,6 +545,13 @@ impl Eval<'_> {
                 PathBuf::from("/etc/ssh/ssh_known_hosts2"),
             ],
         };
+        let revoked_host_keys = match &st.revoked_host_keys {
+            Some(Sourced {
+                value: Some(file),
+                at,
+            }) => Some(path(file, *at, "RevokedHostKeys").map(PathBuf::from)?),
+            _ => None,
+        };
         let identity_agent = match &st.identity_agent {
             Some(agent) => Some(path(&agent.value, agent.at, "IdentityAgent")?),
             None => None,
@@ -579,6 +597,8 @@ impl Eval<'_> {
             server_alive_interval: seconds(st.server_alive_interval),
             server_alive_count_max: st.server_alive_count_max.unwrap_or(3),
             host_key_alias,
+            hash_known_hosts: st.hash_known_hosts.unwrap_or(false),
+            revoked_host_keys,
         })
     }
 }

@@ -127,6 +127,9 @@ pub(super) enum Setting {
     ServerAliveInterval(Option<u32>),
     ServerAliveCountMax(u32),
     HostKeyAlias(String),
+    HashKnownHosts(bool),
+    /// `None` for `none`.
+    RevokedHostKeys(Option<String>),
     IgnoreUnknown(String),
     /// Whether canonicalization is on (`yes` or `always`).
     CanonicalizeHostname(bool),
@@ -505,6 +508,14 @@ fn host_patterns(raw: &RawLine) -> Result<Vec<HostPattern>, String> {
         .collect()
 }
 
+/// The spellings of a yes/no keyword.
+const YES_NO: &[(&str, bool)] = &[
+    ("yes", true),
+    ("true", true),
+    ("no", false),
+    ("false", false),
+];
+
 /// Checks the value of a keyword fleet uses, as readconf.c does;
 /// `command_line` is set for overrides, which ssh checks harder.
 pub(super) fn setting(
@@ -520,6 +531,11 @@ pub(super) fn setting(
         Keyword::HostName => Setting::HostName(arg()?),
         Keyword::User => Setting::User(arg()?),
         Keyword::HostKeyAlias => Setting::HostKeyAlias(arg()?),
+        Keyword::RevokedHostKeys => {
+            let v = arg()?;
+            Setting::RevokedHostKeys((!v.eq_ignore_ascii_case("none")).then_some(v))
+        }
+        Keyword::HashKnownHosts => Setting::HashKnownHosts(choice(name, first, YES_NO)?),
         Keyword::IgnoreUnknown => Setting::IgnoreUnknown(arg()?),
         Keyword::IdentityFile => Setting::IdentityFile(arg()?),
         Keyword::CertificateFile => Setting::CertificateFile(arg()?),
@@ -529,16 +545,7 @@ pub(super) fn setting(
                 format!("bad port '{v}'; use a number from 1 to 65535 or a service name")
             })?)
         }
-        Keyword::IdentitiesOnly => Setting::IdentitiesOnly(choice(
-            name,
-            first,
-            &[
-                ("yes", true),
-                ("true", true),
-                ("no", false),
-                ("false", false),
-            ],
-        )?),
+        Keyword::IdentitiesOnly => Setting::IdentitiesOnly(choice(name, first, YES_NO)?),
         Keyword::StrictHostKeyChecking => {
             use StrictHostKeyChecking::*;
             Setting::StrictHostKeyChecking(choice(

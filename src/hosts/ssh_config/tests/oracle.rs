@@ -208,6 +208,8 @@ impl Oracle {
             server_alive_interval: seconds("serveraliveinterval"),
             server_alive_count_max: one("serveralivecountmax").parse().expect("count"),
             host_key_alias: opt("hostkeyalias"),
+            hash_known_hosts: one("hashknownhosts") == "yes",
+            revoked_host_keys: opt("revokedhostkeys").map(PathBuf::from),
         })
     }
 }
