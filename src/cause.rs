@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use crate::location::Location;
 use crate::outcome::Status;
+use crate::plan::Verdict;
 
 /// What went wrong on one host.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +80,12 @@ pub enum Cause {
     // Running the work.
     /// The command exited non-zero.
     Exited(u32),
+    /// The command ran to `exit`, but its output missed `--expect` or
+    /// matched `--expect-not`.
+    Mismatch {
+        verdict: Verdict,
+        exit: u32,
+    },
     /// The command was killed by this signal (`TERM`, `KILL`…).
     Killed(String),
     /// The command still ran after `--timeout`.
@@ -137,6 +144,7 @@ impl Cause {
             HostKeyRevoked { .. } => Status::HostKeyRevoked,
             AuthDenied { .. } => Status::AuthFailed,
             Exited(_) | Killed(_) => Status::Failed,
+            Mismatch { .. } => Status::Mismatch,
             Timeout(_) => Status::Timeout,
             LearnFailed(_) | NoCommonAlgorithm(_) | Protocol(_) | Unsupported(_) | NoExitStatus
             | ChannelRefused(_) | ExecRefused | ExecFailed(_) | PlanError(_) | Panicked(_) => {
@@ -154,8 +162,15 @@ impl Cause {
     pub fn reached(&self) -> bool {
         use Cause::*;
         match self {
-            Exited(_) | Killed(_) | Timeout(_) | NoExitStatus | ChannelRefused(_) | ExecRefused
-            | ExecFailed(_) | PlanError(_) => true,
+            Exited(_)
+            | Mismatch { .. }
+            | Killed(_)
+            | Timeout(_)
+            | NoExitStatus
+            | ChannelRefused(_)
+            | ExecRefused
+            | ExecFailed(_)
+            | PlanError(_) => true,
             // Never started, or cut off by the user: neither says the host
             // is unreachable, and the run exits 130 or for other hosts.
             Skipped(_) | Interrupted => true,
@@ -213,6 +228,8 @@ impl fmt::Display for Cause {
             Protocol(text) => f.write_str(text),
             Unsupported(what) => f.write_str(what),
             Exited(code) => write!(f, "exit {code}"),
+            Mismatch { verdict, exit: 0 } => write!(f, "{verdict}"),
+            Mismatch { verdict, exit } => write!(f, "{verdict} (exit {exit})"),
             Killed(signal) => write!(f, "killed by signal {signal}"),
             Timeout(limit) => write!(
                 f,

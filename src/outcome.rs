@@ -11,6 +11,9 @@ pub enum Status {
     Ok,
     /// The command ran and exited non-zero or was killed by a signal.
     Failed,
+    /// The command ran, but its output did not pass `--expect` or
+    /// `--expect-not`.
+    Mismatch,
     /// The command was started but did not finish within `--timeout`.
     Timeout,
     /// No SSH session: refused, no route, DNS failure, connect timeout.
@@ -33,9 +36,10 @@ pub enum Status {
 
 impl Status {
     /// Every status, in the order of the summary's count line.
-    pub const ALL: [Status; 11] = [
+    pub const ALL: [Status; 12] = [
         Status::Ok,
         Status::Failed,
+        Status::Mismatch,
         Status::Timeout,
         Status::Unreachable,
         Status::HostKeyUnknown,
@@ -52,6 +56,7 @@ impl Status {
         match self {
             Status::Ok => "ok",
             Status::Failed => "failed",
+            Status::Mismatch => "mismatch",
             Status::Timeout => "timeout",
             Status::Unreachable => "unreachable",
             Status::HostKeyUnknown => "host_key_unknown",
@@ -67,6 +72,13 @@ impl Status {
     /// This status's place in [`Status::ALL`].
     pub fn index(self) -> usize {
         self as usize
+    }
+
+    /// Parses a name as [`Status::as_str`] writes it.
+    pub fn parse(name: &str) -> Option<Status> {
+        Status::ALL
+            .into_iter()
+            .find(|status| status.as_str() == name)
     }
 }
 
@@ -99,7 +111,7 @@ impl Outcome {
     pub fn failed(cause: Cause) -> Outcome {
         Outcome {
             exit_code: match cause {
-                Cause::Exited(code) => Some(code),
+                Cause::Exited(code) | Cause::Mismatch { exit: code, .. } => Some(code),
                 _ => None,
             },
             cause: Some(cause),

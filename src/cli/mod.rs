@@ -68,16 +68,43 @@ pub enum ColorChoice {
     Never,
 }
 
+const LS_EXAMPLES: &str = "\
+Examples:
+  fleet ls 'web-*'                 every web host, with its address, user and keys
+  fleet ls '@db,!db-03'            the db group but db-03
+  fleet ls @failed                 the hosts that failed in the last run";
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  fleet completions bash > ~/.local/share/bash-completion/completions/fleet
+  fleet completions zsh > ~/.zfunc/_fleet        (with ~/.zfunc in $fpath)
+  fleet completions fish > ~/.config/fish/completions/fleet.fish";
+
+const MAN_EXAMPLES: &str = "\
+Examples:
+  fleet man > ~/.local/share/man/man1/fleet.1
+  fleet man run > ~/.local/share/man/man1/fleet-run.1
+  fleet man | man -l -";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a command on every selected host.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Show what selectors resolve to, without connecting.
+    #[command(after_help = LS_EXAMPLES)]
     Ls(LsArgs),
     /// Print a shell completion script.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), of fleet or of one subcommand.
+    #[command(after_help = MAN_EXAMPLES)]
+    Man {
+        /// The subcommand whose page to print, e.g. run.
+        #[arg(value_name = "SUBCOMMAND")]
+        subcommand: Option<String>,
     },
 }
 
@@ -110,6 +137,81 @@ pub struct FanoutArgs {
     /// result, and a final summary.
     #[arg(long)]
     pub json: bool,
+}
+
+/// How a run's output is shown and kept: grouped, per host, in files, as
+/// an HTML report, and with which prefix.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Show hosts whose output (stdout, stderr and exit status) is
+    /// identical once, under their folded names, largest group first and
+    /// the odd ones marked; -b/--group=end at the end, --group=live line by
+    /// line as lines arrive.
+    #[arg(
+        short = 'b',
+        long = "group",
+        value_enum,
+        value_name = "WHEN",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "end",
+        conflicts_with_all = ["json", "buffer"]
+    )]
+    pub group: Option<GroupWhen>,
+
+    /// Show each group that differs from the largest as a unified diff
+    /// against it (implies -b).
+    #[arg(long, conflicts_with_all = ["json", "buffer"])]
+    pub diff: bool,
+
+    /// Print each host's output as one block when the host finishes,
+    /// never interleaved with other hosts'.
+    #[arg(long, conflicts_with = "json")]
+    pub buffer: bool,
+
+    /// Write each host's exact output to DIR/HOST.out and DIR/HOST.err, its
+    /// status to DIR/HOST.status, and the run to DIR/summary.json; DIR must
+    /// be new or empty.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+
+    /// Write a self-contained HTML report of the run: hosts, statuses,
+    /// durations, grouped outputs and diffs.
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
+
+    /// Write the hosts that did not succeed to FILE, one per line.
+    #[arg(long, value_name = "FILE")]
+    pub rerun_file: Option<PathBuf>,
+
+    /// What each output line is prefixed with.
+    #[arg(long, value_enum, value_name = "PREFIX", default_value_t = PrefixFormat::Alias)]
+    pub format: PrefixFormat,
+
+    /// Print lines without a host prefix; only when one host is selected.
+    #[arg(short = 'N', long, conflicts_with_all = ["format", "json"])]
+    pub no_prefix: bool,
+}
+
+/// When `-b` groups output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupWhen {
+    /// Once every host is done.
+    End,
+    /// Line by line, as lines arrive.
+    Live,
+}
+
+/// The per-host prefix of output lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PrefixFormat {
+    /// The alias it was selected by: web-01.
+    Alias,
+    /// The address connected to: 10.0.0.7, or 10.0.0.7:2222 off port 22.
+    Address,
+    /// The login user and alias: deploy@web-01.
+    #[value(name = "user@alias")]
+    UserAtAlias,
 }
 
 /// Staged rollouts: a canary first, then batches, stopping when too many
@@ -172,6 +274,30 @@ mod tests {
         };
         assert_eq!(run.fanout.parallel, Some(8));
         assert_eq!(run.command, ["ls", "-la", "-p"]);
+    }
+
+    #[test]
+    fn group_takes_an_optional_value_only_after_equals() {
+        let parse = |args: &[&str]| {
+            let mut all = vec!["fleet", "run"];
+            all.extend(args);
+            match Cli::try_parse_from(all).map(|cli| cli.command) {
+                Ok(Command::Run(run)) => Ok((run.output.group, run.selection.selectors)),
+                Ok(_) => panic!("not run"),
+                Err(e) => Err(e.kind()),
+            }
+        };
+        assert_eq!(
+            parse(&["-b", "web-*", "true"]),
+            Ok((Some(GroupWhen::End), "web-*".into()))
+        );
+        assert_eq!(
+            parse(&["--group=live", "web-*", "true"]),
+            Ok((Some(GroupWhen::Live), "web-*".into()))
+        );
+        assert_eq!(parse(&["web-*", "true"]), Ok((None, "web-*".into())));
+        assert!(parse(&["-b", "--json", "web-*", "true"]).is_err());
+        assert!(parse(&["-b", "--buffer", "web-*", "true"]).is_err());
     }
 
     #[test]

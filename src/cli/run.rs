@@ -4,13 +4,26 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::{FanoutArgs, RolloutArgs, Selection};
+use super::{FanoutArgs, OutputArgs, RolloutArgs, Selection};
 use crate::duration;
 
-const STATUSES: &str = "\
+const AFTER_HELP: &str = "\
+Examples:
+  fleet run 'web-*' uptime
+  fleet run -b --diff '@web' 'cat /etc/resolv.conf'
+  fleet run --expect '^passwordauthentication no$' 'web-*' 'sshd -T | grep -i ^passwordauthentication'
+  fleet run --out-dir out --report run.html '@db' 'df -h'
+  fleet run @failed 'apt-get -y upgrade'   (retry the hosts that failed last time)
+
+Selectors of the last run: @failed (every host that did not end ok),
+@failed:STATUS (e.g. @failed:unreachable) and @ok. The record is replaced
+by each run as it ends, so with two runs at once \"last\" is the one that
+finished last.
+
 Host statuses (in the summary and in --json):
   ok                the command ran and exited 0
   failed            the command exited non-zero or was killed by a signal
+  mismatch          the output did not pass --expect or --expect-not
   timeout           the command ran longer than --timeout
   unreachable       no SSH session: refused, no route, DNS, connect timeout
   host_key_unknown  known_hosts has no key for the host
@@ -22,7 +35,7 @@ Host statuses (in the summary and in --json):
   skipped           never started: Ctrl-C, or --max-failures was used up";
 
 #[derive(Debug, Args)]
-#[command(after_help = STATUSES)]
+#[command(after_help = AFTER_HELP)]
 pub struct RunArgs {
     #[command(flatten)]
     pub selection: Selection,
@@ -47,6 +60,19 @@ pub struct RunArgs {
     /// Send fleet's standard input to the command on every host.
     #[arg(long)]
     pub stdin: bool,
+
+    /// Check the output: some stdout line must match REGEX, or the host's
+    /// status is mismatch (repeatable; every one must match).
+    #[arg(long, value_name = "REGEX")]
+    pub expect: Vec<String>,
+
+    /// Check the output: no stdout line may match REGEX, or the host's
+    /// status is mismatch (repeatable).
+    #[arg(long, value_name = "REGEX")]
+    pub expect_not: Vec<String>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
 
     #[command(flatten)]
     pub rollout: RolloutArgs,

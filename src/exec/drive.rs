@@ -24,6 +24,7 @@ impl StepRunner for NoChannels {
             stdout: Default::default(),
             stderr: Default::default(),
             truncated: false,
+            verdict: None,
         }
     }
 }
@@ -71,6 +72,7 @@ mod tests {
                 stdout: Bytes::from(format!("{} said {code}", step.command)),
                 stderr: Bytes::new(),
                 truncated: false,
+                verdict: None,
             }
         }
     }
@@ -86,6 +88,7 @@ mod tests {
             stdin: None,
             output: Capture::Keep(1024),
             timeout: None,
+            expect: None,
         })
     }
 

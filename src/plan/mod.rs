@@ -10,10 +10,12 @@
 //! Host plans decide synchronously, from results already in hand, so they
 //! are plain state machines that tests can drive without a network.
 
+mod expect;
 pub mod run;
 mod schedule;
 mod step;
 
+pub use expect::{ExpectMatcher, Expectations, Verdict};
 pub use schedule::{Schedule, Share};
 #[cfg(test)]
 pub(crate) use step::tests;

@@ -1,11 +1,13 @@
 //! One step of a host plan, its result, and what the plan learns when the
 //! host is reached.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use russh::keys::ssh_key::PublicKey;
 
+use super::expect::{Expectations, Verdict};
 use crate::cause::Cause;
 
 /// A command to run on its own channel.
@@ -21,6 +23,9 @@ pub struct Step {
     /// How long the command may run; on expiry it is asked to stop and the
     /// step ends with [`Cause::Timeout`].
     pub timeout: Option<Duration>,
+    /// Checks on the streamed stdout (`--expect`), matched as it arrives;
+    /// the result's [`StepResult::verdict`] says what they missed.
+    pub expect: Option<Arc<Expectations>>,
 }
 
 /// Where a step's output goes.
@@ -45,6 +50,9 @@ pub struct StepResult {
     pub stderr: Bytes,
     /// Whether captured output was cut at the limit.
     pub truncated: bool,
+    /// What the step's [`Step::expect`] checks missed; `None` when they all
+    /// passed or there were none.
+    pub verdict: Option<Verdict>,
 }
 
 /// What the executor learned on its way into a host.

@@ -33,6 +33,8 @@ const TIMEOUT: &str = "the command ran longer than --timeout allows: raise it, o
     the command waits for input";
 const FAILED: &str = "the command ran but exited non-zero or was killed; to retry just these \
     hosts: fleet run '{hosts}' …";
+const MISMATCH: &str = "the command ran but its output did not pass the --expect checks; to see \
+    what these hosts printed: fleet run -b '{hosts}' …";
 const SKIPPED: &str = "not started because the run was interrupted";
 const OVER_BUDGET: &str = "not started because earlier stages failed on more hosts than \
     --max-failures allows: look at those first, then run '{hosts}' again";
@@ -55,6 +57,7 @@ pub(crate) fn hint(cause: &Cause) -> Option<&'static str> {
         (Status::AuthFailed, _) => AUTH_FAILED,
         (Status::Timeout, _) => TIMEOUT,
         (Status::Failed, _) => FAILED,
+        (Status::Mismatch, _) => MISMATCH,
         (Status::Skipped, _) => SKIPPED,
         (Status::Interrupted, _) => INTERRUPTED,
         (Status::Ok | Status::Error, _) => return None,

@@ -8,6 +8,7 @@ use anstyle::{AnsiColor, Style};
 
 use crate::event::{Event, Stream};
 use crate::report::lines::lines;
+use crate::report::prefix::Prefix;
 use crate::report::sanitize::sanitize_bytes;
 use crate::report::{Output, Terminal};
 
@@ -34,12 +35,17 @@ const PALETTE: [AnsiColor; 10] = [
 /// the remote one.
 pub(crate) struct StreamPrinter {
     color: bool,
+    prefix: Prefix,
     width: usize,
 }
 
 impl StreamPrinter {
-    pub(crate) fn new(color: bool) -> StreamPrinter {
-        StreamPrinter { color, width: 0 }
+    pub(crate) fn new(color: bool, prefix: Prefix) -> StreamPrinter {
+        StreamPrinter {
+            color,
+            prefix,
+            width: 0,
+        }
     }
 
     fn host_style(&self, host: &str) -> Style {
@@ -61,7 +67,8 @@ impl StreamPrinter {
 
 impl Output for StreamPrinter {
     fn begin(&mut self, hosts: &[Arc<str>], _: &mut Terminal) -> io::Result<()> {
-        let widest = hosts.iter().map(|h| h.chars().count()).max();
+        let labels = hosts.iter().filter_map(|h| self.prefix.label(h));
+        let widest = labels.map(|label| label.chars().count()).max();
         self.width = widest.unwrap_or(0).min(MAX_PAD);
         Ok(())
     }
@@ -76,16 +83,22 @@ impl Output for StreamPrinter {
         else {
             return Ok(());
         };
-        let pad = self.width.saturating_sub(host.chars().count());
-        let style = self.host_style(host);
         let (out, sign, marker) = match stream {
             Stream::Stdout => (term.stdout(), '|', Style::new()),
             Stream::Stderr => (term.stderr(), '!', self.marker_style()),
         };
+        let Some(label) = self.prefix.label(host) else {
+            for line in lines(data, *tail) {
+                writeln!(out, "{}", sanitize_bytes(line))?;
+            }
+            return Ok(());
+        };
+        let pad = self.width.saturating_sub(label.chars().count());
+        let style = self.host_style(host);
         for line in lines(data, *tail) {
             writeln!(
                 out,
-                "{style}{host}{style:#}{:pad$} {marker}{sign}{marker:#} {}",
+                "{style}{label}{style:#}{:pad$} {marker}{sign}{marker:#} {}",
                 "",
                 sanitize_bytes(line)
             )?;
@@ -112,8 +125,12 @@ mod tests {
     use crate::report::ReportOptions;
 
     const COLOR: ReportOptions = ReportOptions {
+        mode: crate::report::OutputMode::Lines,
         color: true,
-        ..PLAIN
+        progress: false,
+        prefix: crate::report::Prefix::Alias,
+        checks: false,
+        files: crate::report::Files::NONE,
     };
 
     #[test]
@@ -212,6 +229,23 @@ mod tests {
         assert!(colors
             .iter()
             .all(|c| c.get_fg_color() != Some(AnsiColor::Red.into())));
+    }
+
+    #[test]
+    fn labels_replace_aliases_and_no_prefix_leaves_bare_lines() {
+        let labels = std::collections::HashMap::from([("w1".to_string(), "10.0.0.1".to_string())]);
+        let opts = ReportOptions {
+            prefix: Prefix::Labels(std::sync::Arc::new(labels)),
+            ..PLAIN
+        };
+        let events = [started(&["w1", "w2"]), out("w1", "a"), out("w2", "b")];
+        assert_eq!(run(opts, &events).0, "10.0.0.1 | a\nw2       | b\n");
+        let bare = ReportOptions {
+            prefix: Prefix::None,
+            ..PLAIN
+        };
+        let events = [started(&["w1"]), out("w1", "\x1b[2Ja"), err("w1", "b")];
+        assert_eq!(run(bare, &events), ("\\e[2Ja\n".into(), "b\n".into()));
     }
 
     #[test]

@@ -129,7 +129,8 @@ impl Lab {
     /// arguments and an environment that keeps it away from the real user's
     /// files and agent: `$HOME` and the working directory (where fleet looks
     /// for `./fleet.toml`) are [`Lab::home`], `XDG_CONFIG_HOME`,
-    /// `SSH_AUTH_SOCK` and `SSH_ASKPASS` are removed and `NO_COLOR=1`.
+    /// `XDG_STATE_HOME` (where the last run is recorded), `SSH_AUTH_SOCK`
+    /// and `SSH_ASKPASS` are removed and `NO_COLOR=1`.
     pub fn fleet(&self) -> Command {
         self.fleet_with_config(&self.ssh_config)
     }
@@ -150,6 +151,7 @@ impl Lab {
             .current_dir(&self.home)
             .env("HOME", &self.home)
             .env_remove("XDG_CONFIG_HOME")
+            .env_remove("XDG_STATE_HOME")
             .env_remove("SSH_AUTH_SOCK")
             .env_remove("SSH_ASKPASS")
             .env("NO_COLOR", "1");

@@ -5,6 +5,7 @@
 //! `invocation`.
 
 mod auth;
+mod checks;
 mod cli;
 mod config_errors;
 mod default_ssh_config;
@@ -16,8 +17,10 @@ mod inventory;
 mod invocation;
 mod key_types;
 mod ls;
+mod outputs;
 mod plans;
 mod proxy_jump;
+mod reruns;
 mod run;
 mod selection;
 mod unreached_hosts;

@@ -81,6 +81,7 @@ fn capture(command: String) -> Next {
         stdin: None,
         output: Capture::Keep(4096),
         timeout: None,
+        expect: None,
     })
 }
 
