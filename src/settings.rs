@@ -14,7 +14,7 @@ use crate::error::SetupError;
 use crate::exec::ExecOptions;
 use crate::hosts::{InventoryDefaults, Target};
 use crate::plan::{Schedule, Share};
-use crate::report::{Files, OutputMode, Prefix, ReportOptions};
+use crate::report::{Addresses, Files, OutputMode, Prefix, ReportOptions};
 
 /// How many hosts are worked on at once when nothing says otherwise.
 pub const DEFAULT_PARALLEL: usize = 64;
@@ -56,6 +56,7 @@ impl Settings {
                 prefix: Prefix::Alias,
                 checks: false,
                 files: Files::NONE,
+                addresses: None,
             },
             parallel: fanout
                 .parallel
@@ -131,6 +132,14 @@ pub fn prefix(args: &OutputArgs, targets: &[Target]) -> Result<Prefix, SetupErro
             Prefix::Labels(Arc::new(labels))
         }
     })
+}
+
+/// The address of each target, as grouping reads it.
+pub fn addresses(targets: &[Target]) -> Addresses {
+    let all = targets
+        .iter()
+        .map(|t| (t.alias.clone(), t.options.hostname.clone()));
+    Some(Arc::new(all.collect()))
 }
 
 /// Color only for a terminal, and never when NO_COLOR is set (no-color.org).

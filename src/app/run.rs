@@ -31,6 +31,7 @@ pub(super) fn run(global: &GlobalArgs, args: &RunArgs) -> Result<i32, SetupError
     let output = &args.output;
     settings.report.prefix = settings::prefix(output, &targets)?;
     settings.report.checks = !expect.is_empty();
+    settings.report.addresses = settings::addresses(&targets);
     if let Some(dir) = &output.out_dir {
         out_dir::prepare(dir).map_err(SetupError::Usage)?;
     }

@@ -10,8 +10,9 @@
 //! ```
 //!
 //! "Identical" is the same stdout, the same stderr and the same exit
-//! status. Each host's output is hashed (SHA-256) as it streams and kept in
-//! a [`Transcript`] until the host ends; then it joins the group with its
+//! status, once each host's own name and address are read as `{host}` and
+//! `{address}` ([`OwnNames`]). Each host's output is hashed (SHA-256) as it
+//! streams and kept in a [`Transcript`] until the host ends; then it joins the group with its
 //! key, and only the first host of each group keeps its copy. Memory stays
 //! bounded by the [`SpoolStore`] budget: past it, copies go to a temporary
 //! file. Hosts that never ran the command (unreachable, skipped) are in no
@@ -28,9 +29,11 @@ use crate::event::{Event, RunEnd, Stream};
 use crate::hosts::nodeset;
 use crate::outcome::{Outcome, Status};
 use crate::report::diff::unified_diff;
+use crate::report::own_names::OwnNames;
 use crate::report::sanitize::sanitize;
 use crate::report::spool::SpoolStore;
 use crate::report::transcript::{dim, Transcript};
+use crate::report::Addresses;
 use crate::report::{Output, Terminal};
 
 /// Memory kept for outputs before they spill to a temporary file.
@@ -39,9 +42,12 @@ pub(crate) const MEMORY_BUDGET: usize = 32 * 1024 * 1024;
 /// Collects hosts into groups of identical output, in bounded memory.
 pub(crate) struct Grouper {
     store: SpoolStore,
+    addresses: Addresses,
     running: HashMap<Arc<str>, Running>,
     groups: Vec<Group>,
     by_key: HashMap<Key, usize>,
+    /// Each host's place in the run, which orders groups of one size.
+    order: HashMap<Arc<str>, usize>,
 }
 
 /// What makes two hosts' outputs identical.
@@ -55,11 +61,23 @@ struct Key {
 }
 
 /// A host's output so far.
-#[derive(Default)]
 struct Running {
+    names: OwnNames,
     transcript: Transcript,
     stdout: Sha256,
     stderr: Sha256,
+}
+
+impl Running {
+    fn new(host: &str, addresses: &Addresses) -> Running {
+        let address = addresses.as_ref().and_then(|all| all.get(host));
+        Running {
+            names: OwnNames::new(host, address.map(String::as_str)),
+            transcript: Transcript::default(),
+            stdout: Sha256::new(),
+            stderr: Sha256::new(),
+        }
+    }
 }
 
 /// Hosts with identical output, and one copy of it.
@@ -74,13 +92,26 @@ pub(crate) struct Group {
 }
 
 impl Grouper {
-    pub(crate) fn new(budget: usize) -> Grouper {
+    /// Groups kept in `budget` bytes of memory, each host's own name and
+    /// its address from `addresses` read as placeholders.
+    pub(crate) fn new(budget: usize, addresses: Addresses) -> Grouper {
         Grouper {
             store: SpoolStore::new(budget),
+            addresses,
             running: HashMap::new(),
             groups: Vec::new(),
             by_key: HashMap::new(),
+            order: HashMap::new(),
         }
+    }
+
+    /// The run's hosts, in run order.
+    pub(crate) fn begin(&mut self, hosts: &[Arc<str>]) {
+        self.order = hosts
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.clone(), i))
+            .collect();
     }
 
     /// Takes output and host ends in; other events are no concern of it.
@@ -92,17 +123,28 @@ impl Grouper {
                 data,
                 tail,
             } => {
-                let running = self.running.entry(host.clone()).or_default();
-                match stream {
-                    Stream::Stdout => running.stdout.update(data),
-                    Stream::Stderr => running.stderr.update(data),
-                }
+                let addresses = &self.addresses;
+                let running = self
+                    .running
+                    .entry(host.clone())
+                    .or_insert_with(|| Running::new(host, addresses));
+                let hasher = match stream {
+                    Stream::Stdout => &mut running.stdout,
+                    Stream::Stderr => &mut running.stderr,
+                };
+                let mut text = Vec::with_capacity(data.len());
+                running
+                    .names
+                    .normalize(data, &mut text, &mut |key| hasher.update(key));
                 running
                     .transcript
-                    .push(&mut self.store, *stream, data, *tail)
+                    .push(&mut self.store, *stream, &text, *tail)
             }
             Event::HostFinished { host, outcome, .. } => {
-                let running = self.running.remove(host).unwrap_or_default();
+                let running = match self.running.remove(host) {
+                    Some(running) => running,
+                    None => Running::new(host, &self.addresses),
+                };
                 self.finish(host, outcome, running)
             }
             _ => Ok(()),
@@ -139,12 +181,22 @@ impl Grouper {
         Ok(())
     }
 
-    /// The groups, largest first (ties: the one whose first host finished
-    /// first), and the store that holds their outputs.
+    /// `host`'s place in the run; after every listed host if not listed.
+    pub(crate) fn place(&self, host: &str) -> usize {
+        self.order.get(host).copied().unwrap_or(usize::MAX)
+    }
+
+    /// The groups, largest first (ties: the one with the host that comes
+    /// first in the run), and the store that holds their outputs.
     pub(crate) fn groups(&mut self) -> (&[Group], &SpoolStore) {
-        // A stable sort keeps the finishing order among equals.
+        let order = &self.order;
+        let first = |group: &Group| {
+            let places = group.hosts.iter().map(|h| order.get(h).copied());
+            places.flatten().min().unwrap_or(usize::MAX)
+        };
+        // A stable sort keeps the finishing order among hosts not listed.
         self.groups
-            .sort_by_key(|group| std::cmp::Reverse(group.hosts.len()));
+            .sort_by_key(|group| (std::cmp::Reverse(group.hosts.len()), first(group)));
         (&self.groups, &self.store)
     }
 }
@@ -175,9 +227,9 @@ const DIFF_LIMIT: u64 = 4 * 1024 * 1024;
 
 impl GroupPrinter {
     /// Groups as `-b` shows them, or with `diff`, as `--diff` does.
-    pub(crate) fn new(color: bool, diff: bool) -> GroupPrinter {
+    pub(crate) fn new(color: bool, diff: bool, addresses: Addresses) -> GroupPrinter {
         GroupPrinter {
-            grouper: Grouper::new(MEMORY_BUDGET),
+            grouper: Grouper::new(MEMORY_BUDGET, addresses),
             color,
             diff,
         }
@@ -207,6 +259,11 @@ fn header(out: &mut Vec<u8>, group: &Group, differs: bool, color: bool) -> io::R
 }
 
 impl Output for GroupPrinter {
+    fn begin(&mut self, hosts: &[Arc<str>], _: &mut Terminal) -> io::Result<()> {
+        self.grouper.begin(hosts);
+        Ok(())
+    }
+
     fn event(&mut self, event: &Event, _: &mut Terminal) -> io::Result<()> {
         self.grouper.event(event)
     }
@@ -279,5 +336,47 @@ fn write_diff(
             group.transcript.bytes(),
             largest.transcript.bytes()
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use crate::report::testing::{exited, out, run, run_finished, started, PLAIN};
+    use crate::report::{OutputMode, ReportOptions};
+
+    #[test]
+    fn hosts_that_differ_only_in_their_own_names_are_one_group() {
+        let addresses = HashMap::from([
+            ("web-1".to_string(), "10.0.0.1".to_string()),
+            ("web-2".to_string(), "10.0.0.2".to_string()),
+            ("web-3".to_string(), "10.0.0.3".to_string()),
+        ]);
+        let opts = ReportOptions {
+            mode: OutputMode::Grouped,
+            addresses: Some(Arc::new(addresses)),
+            ..PLAIN
+        };
+        let (stdout, _) = run(
+            opts,
+            &[
+                started(&["web-1", "web-2", "web-3"]),
+                out("web-1", "# web-1\nListenAddress 10.0.0.1"),
+                out("web-2", "# web-2\nListenAddress 10.0.0.2"),
+                // web-3 carries web-1's file: that must stand out.
+                out("web-3", "# web-1\nListenAddress 10.0.0.1"),
+                exited("web-1", 0),
+                exited("web-2", 0),
+                exited("web-3", 0),
+                run_finished(),
+            ],
+        );
+        assert_eq!(
+            stdout,
+            "── web-[1-2] (2) ──\n# {host}\nListenAddress {address}\n\
+             ── web-3 (1) · differs ──\n# web-1\nListenAddress 10.0.0.1\n"
+        );
     }
 }

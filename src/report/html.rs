@@ -10,7 +10,6 @@
 //! (output, causes, even host names) is escaped, after its control
 //! characters are made visible as on a terminal.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io;
 use std::path::PathBuf;
@@ -22,10 +21,11 @@ use crate::event::{Event, RunEnd};
 use crate::outcome::Status;
 use crate::report::diff::{diff_lines, DiffLine};
 use crate::report::group::{diffable, Group, Grouper, MEMORY_BUDGET};
+use crate::report::own_names::{ADDRESS, HOST};
 use crate::report::sanitize::sanitize;
 use crate::report::spool::SpoolStore;
 use crate::report::summary::format_duration;
-use crate::report::{Output, Terminal};
+use crate::report::{Addresses, Output, Terminal};
 
 /// Each group's output is shown up to this many bytes of text.
 const SHOWN: usize = 256 * 1024;
@@ -42,7 +42,6 @@ pub(crate) struct HtmlReport {
     path: PathBuf,
     command: String,
     started: SystemTime,
-    order: HashMap<Arc<str>, usize>,
     rows: Vec<Row>,
     grouper: Grouper,
 }
@@ -56,14 +55,13 @@ struct Row {
 }
 
 impl HtmlReport {
-    pub(crate) fn new(path: PathBuf, command: String) -> HtmlReport {
+    pub(crate) fn new(path: PathBuf, command: String, addresses: Addresses) -> HtmlReport {
         HtmlReport {
             path,
             command,
             started: SystemTime::now(),
-            order: HashMap::new(),
             rows: Vec::new(),
-            grouper: Grouper::new(MEMORY_BUDGET),
+            grouper: Grouper::new(MEMORY_BUDGET, addresses),
         }
     }
 }
@@ -71,11 +69,7 @@ impl HtmlReport {
 impl Output for HtmlReport {
     fn begin(&mut self, hosts: &[Arc<str>], _: &mut Terminal) -> io::Result<()> {
         self.started = SystemTime::now();
-        self.order = hosts
-            .iter()
-            .enumerate()
-            .map(|(i, h)| (h.clone(), i))
-            .collect();
+        self.grouper.begin(hosts);
         Ok(())
     }
 
@@ -98,9 +92,8 @@ impl Output for HtmlReport {
     }
 
     fn finish(&mut self, end: &RunEnd, term: &mut Terminal) -> io::Result<()> {
-        let order = &self.order;
-        self.rows
-            .sort_by_key(|row| order.get(&row.host).copied().unwrap_or(usize::MAX));
+        let grouper = &self.grouper;
+        self.rows.sort_by_key(|row| grouper.place(&row.host));
         let started = humantime::format_rfc3339_seconds(self.started).to_string();
         let (groups, store) = self.grouper.groups();
         let page = Page {
@@ -280,7 +273,12 @@ impl Page<'_> {
     }
 
     fn outputs(&self, html: &mut String) -> io::Result<()> {
-        html.push_str("<section id=\"outputs\">\n<h2>Outputs</h2>\n");
+        let _ = writeln!(
+            html,
+            "<section id=\"outputs\">\n<h2>Outputs</h2>\n<p class=\"note\">hosts with the same \
+             output are one group; in it, {HOST} and {ADDRESS} stand for each host's own name and \
+             address</p>"
+        );
         let Some((largest, others)) = self.groups.split_first() else {
             html.push_str("<p class=\"note\">no host ran the command</p>\n</section>\n");
             return Ok(());

@@ -202,6 +202,7 @@ mod tests {
         prefix: crate::report::Prefix::Alias,
         checks: false,
         files: crate::report::Files::NONE,
+        addresses: None,
     };
 
     fn parse(stdout: &str) -> Vec<Value> {

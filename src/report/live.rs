@@ -8,9 +8,11 @@
 //! ```
 //!
 //! The n-th line of every host is one row. A row is printed, each distinct
-//! text once with the folded hosts that printed it, as soon as every
-//! running host has printed its n-th line or finished; hosts that start
-//! later print their rows again when those settle. Rows waiting for a slow
+//! text once with the folded hosts that printed it (each host's own name
+//! and address read as `{host}` and `{address}`, as `-b` reads them; see
+//! `own_names`), as soon as every running host has printed its n-th line
+//! or finished; hosts that start later print their rows again when those
+//! settle. Rows waiting for a slow
 //! host are held up to [`PENDING_LIMIT`] bytes; past it the oldest row is
 //! printed with the hosts it has, so memory stays bounded.
 
@@ -23,8 +25,9 @@ use anstyle::{AnsiColor, Style};
 use crate::event::{Event, RunEnd, Stream};
 use crate::hosts::nodeset;
 use crate::report::lines::lines;
+use crate::report::own_names::OwnNames;
 use crate::report::sanitize::sanitize_bytes;
-use crate::report::{Output, Terminal};
+use crate::report::{Addresses, Output, Terminal};
 
 /// Bytes of rows held back for slow hosts.
 const PENDING_LIMIT: usize = 4 * 1024 * 1024;
@@ -32,8 +35,11 @@ const PENDING_LIMIT: usize = 4 * 1024 * 1024;
 /// Line rows of stdout and stderr, printed as they settle.
 pub(crate) struct LiveGroups {
     color: bool,
+    addresses: Addresses,
     /// Running hosts and how many lines of each stream they have printed.
     running: HashMap<Arc<str>, [usize; 2]>,
+    /// The own names of hosts that printed something.
+    names: HashMap<Arc<str>, OwnNames>,
     /// Rows not printed yet, by stream and line number.
     rows: BTreeMap<(usize, usize), Row>,
     pending: usize,
@@ -43,7 +49,15 @@ pub(crate) struct LiveGroups {
 /// order the texts first came.
 #[derive(Default)]
 struct Row {
-    texts: Vec<(Vec<u8>, Vec<Arc<str>>)>,
+    texts: Vec<Text>,
+}
+
+/// One text of a row: what identifies it, what is shown, and who printed
+/// it.
+struct Text {
+    key: Vec<u8>,
+    shown: Vec<u8>,
+    hosts: Vec<Arc<str>>,
 }
 
 fn index(stream: Stream) -> usize {
@@ -54,25 +68,38 @@ fn index(stream: Stream) -> usize {
 }
 
 impl LiveGroups {
-    pub(crate) fn new(color: bool) -> LiveGroups {
+    pub(crate) fn new(color: bool, addresses: Addresses) -> LiveGroups {
         LiveGroups {
             color,
+            addresses,
             running: HashMap::new(),
+            names: HashMap::new(),
             rows: BTreeMap::new(),
             pending: 0,
         }
     }
 
     fn add(&mut self, host: &Arc<str>, stream: Stream, line: &[u8]) {
+        let addresses = &self.addresses;
+        let names = self.names.entry(host.clone()).or_insert_with(|| {
+            let address = addresses.as_ref().and_then(|all| all.get(&**host));
+            OwnNames::new(host, address.map(String::as_str))
+        });
+        let (mut key, mut shown) = (Vec::new(), Vec::new());
+        names.normalize(line, &mut shown, &mut |part| key.extend_from_slice(part));
         let counts = self.running.entry(host.clone()).or_default();
         let number = counts[index(stream)];
         counts[index(stream)] += 1;
         let row = self.rows.entry((index(stream), number)).or_default();
-        match row.texts.iter_mut().find(|(text, _)| text == line) {
-            Some((_, hosts)) => hosts.push(host.clone()),
+        match row.texts.iter_mut().find(|text| text.key == key) {
+            Some(text) => text.hosts.push(host.clone()),
             None => {
-                self.pending += line.len();
-                row.texts.push((line.to_vec(), vec![host.clone()]));
+                self.pending += key.len() + shown.len();
+                row.texts.push(Text {
+                    key,
+                    shown,
+                    hosts: vec![host.clone()],
+                });
             }
         }
     }
@@ -99,11 +126,11 @@ impl LiveGroups {
     fn print(&mut self, term: &mut Terminal, stream: usize, mut row: Row) -> io::Result<()> {
         // The text most hosts share first; equals keep their order.
         row.texts
-            .sort_by_key(|(_, hosts)| std::cmp::Reverse(hosts.len()));
+            .sort_by_key(|text| std::cmp::Reverse(text.hosts.len()));
         let folded: Vec<String> = row
             .texts
             .iter()
-            .map(|(_, hosts)| nodeset::fold(hosts.iter().map(|h| &**h)))
+            .map(|text| nodeset::fold(text.hosts.iter().map(|h| &**h)))
             .collect();
         let width = folded.iter().map(|f| f.chars().count()).max().unwrap_or(0);
         let (out, sign, marker) = if stream == 0 {
@@ -116,14 +143,14 @@ impl LiveGroups {
             };
             (term.stderr(), '!', marker)
         };
-        for ((text, _), hosts) in row.texts.iter().zip(&folded) {
-            self.pending -= text.len();
+        for (text, hosts) in row.texts.iter().zip(&folded) {
+            self.pending -= text.key.len() + text.shown.len();
             let pad = width - hosts.chars().count();
             writeln!(
                 out,
                 "{hosts}{:pad$} {marker}{sign}{marker:#} {}",
                 "",
-                sanitize_bytes(text)
+                sanitize_bytes(&text.shown)
             )?;
         }
         Ok(())
@@ -150,6 +177,7 @@ impl Output for LiveGroups {
             }
             Event::HostFinished { host, .. } => {
                 self.running.remove(host);
+                self.names.remove(host);
                 self.settle(term, false)
             }
             _ => Ok(()),

@@ -38,6 +38,7 @@ pub mod listing;
 mod live;
 mod notices;
 pub mod out_dir;
+mod own_names;
 mod prefix;
 mod progress;
 mod record;
@@ -127,7 +128,12 @@ pub struct ReportOptions {
     pub checks: bool,
     /// Files written besides the terminal output.
     pub files: Files,
+    /// Each alias's address, which grouping reads as that host's own.
+    pub addresses: Addresses,
 }
+
+/// The address (HostName) of each alias.
+pub type Addresses = Option<Arc<std::collections::HashMap<String, String>>>;
 
 /// The files a run writes, each only when asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -188,15 +194,15 @@ pub struct Reporters {
 
 impl Reporters {
     fn new(opts: &ReportOptions, terminal: Terminal) -> Reporters {
-        let color = opts.color;
+        let (color, addresses) = (opts.color, &opts.addresses);
         let mut outputs: Vec<Box<dyn Output>> = Vec::new();
         outputs.push(match opts.mode {
             OutputMode::Lines => Box::new(StreamPrinter::new(color, opts.prefix.clone())),
             OutputMode::Json => Box::new(JsonPrinter),
             OutputMode::Buffer => Box::new(BufferPrinter::new(color, opts.prefix.clone())),
-            OutputMode::Grouped => Box::new(GroupPrinter::new(color, false)),
-            OutputMode::Diff => Box::new(GroupPrinter::new(color, true)),
-            OutputMode::LiveGrouped => Box::new(LiveGroups::new(color)),
+            OutputMode::Grouped => Box::new(GroupPrinter::new(color, false, addresses.clone())),
+            OutputMode::Diff => Box::new(GroupPrinter::new(color, true, addresses.clone())),
+            OutputMode::LiveGrouped => Box::new(LiveGroups::new(color, addresses.clone())),
         });
         let files = &opts.files;
         if let Some(dir) = &files.out_dir {
@@ -206,6 +212,7 @@ impl Reporters {
             outputs.push(Box::new(HtmlReport::new(
                 path.clone(),
                 files.command.clone(),
+                addresses.clone(),
             )));
         }
         if files.last_run.is_some() || files.rerun_file.is_some() {

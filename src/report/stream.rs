@@ -131,6 +131,7 @@ mod tests {
         prefix: crate::report::Prefix::Alias,
         checks: false,
         files: crate::report::Files::NONE,
+        addresses: None,
     };
 
     #[test]

@@ -132,6 +132,7 @@ pub(crate) const PLAIN: ReportOptions = ReportOptions {
     prefix: Prefix::Alias,
     checks: false,
     files: Files::NONE,
+    addresses: None,
 };
 
 pub(crate) fn started(hosts: &[&str]) -> Event {
