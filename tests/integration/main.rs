@@ -5,6 +5,7 @@
 //! `invocation`.
 
 mod auth;
+mod browser;
 mod checks;
 mod cli;
 mod config_errors;
