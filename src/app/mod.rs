@@ -69,7 +69,10 @@ fn man_page(subcommand: Option<&str>) -> Result<Vec<u8>, SetupError> {
             // `fleet-run(1)`, run as `fleet run`.
             let bin = format!("fleet {}", command.get_name());
             let name = format!("fleet-{}", command.get_name());
-            command.name(name).bin_name(bin)
+            command
+                .name(name)
+                .bin_name(bin)
+                .version(env!("CARGO_PKG_VERSION"))
         }
     };
     let mut roff = Vec::new();

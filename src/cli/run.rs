@@ -11,9 +11,9 @@ const AFTER_HELP: &str = "\
 Examples:
   fleet run 'web-*' uptime
   fleet run -b --diff '@web' 'cat /etc/resolv.conf'
-  fleet run --expect '^passwordauthentication no$' 'web-*' 'sshd -T | grep -i ^passwordauthentication'
+  fleet run --expect '^permitrootlogin no$' '@web' 'sshd -T'
   fleet run --out-dir out --report run.html '@db' 'df -h'
-  fleet run @failed 'apt-get -y upgrade'   (retry the hosts that failed last time)
+  fleet run @failed 'apt-get -y upgrade'     (retry those that failed last time)
 
 Selectors of the last run: @failed (every host that did not end ok),
 @failed:STATUS (e.g. @failed:unreachable) and @ok. The record is replaced
