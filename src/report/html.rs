@@ -96,8 +96,10 @@ impl Output for HtmlReport {
         self.rows.sort_by_key(|row| grouper.place(&row.host));
         let started = humantime::format_rfc3339_seconds(self.started).to_string();
         let (groups, store) = self.grouper.groups();
+        let longest = self.rows.iter().map(|r| r.duration).max();
         let page = Page {
             command: &self.command,
+            longest: longest.unwrap_or_default(),
             started: &started,
             end,
             rows: &self.rows,
@@ -118,6 +120,8 @@ impl Output for HtmlReport {
 /// Everything the page shows.
 struct Page<'a> {
     command: &'a str,
+    /// The longest host duration, which the bars are scaled to.
+    longest: Duration,
     started: &'a str,
     end: &'a RunEnd,
     rows: &'a [Row],
@@ -193,26 +197,24 @@ impl Page<'_> {
         html.push_str("</nav>\n");
     }
 
+    /// `duration` as a share of the longest, which a bar's full length is.
+    fn share(&self, duration: Duration) -> f64 {
+        duration.as_secs_f64() / self.longest.as_secs_f64().max(f64::EPSILON)
+    }
+
     /// One bar per host in run order, as tall as its duration.
     fn chart(&self, html: &mut String) {
-        let longest = self
-            .rows
-            .iter()
-            .map(|r| r.duration)
-            .max()
-            .unwrap_or_default();
         let _ = write!(
             html,
             "<section id=\"durations\">\n<h2>Durations</h2>\n<svg class=\"chart\" viewBox=\"0 0 \
              {CHART_WIDTH} {CHART_HEIGHT}\" preserveAspectRatio=\"none\" role=\"img\" \
              aria-label=\"durations of {} hosts, longest {}\">\n",
             self.rows.len(),
-            format_duration(longest)
+            format_duration(self.longest)
         );
         let width = CHART_WIDTH / self.rows.len().max(1) as f64;
-        let scale = longest.as_secs_f64().max(f64::EPSILON);
         for (i, row) in self.rows.iter().enumerate() {
-            let height = (row.duration.as_secs_f64() / scale * CHART_HEIGHT).max(1.0);
+            let height = (self.share(row.duration) * CHART_HEIGHT).max(1.0);
             let _ = writeln!(
                 html,
                 "<rect class=\"bar {status}\" data-status=\"{status}\" x=\"{:.2}\" y=\"{:.2}\" \
@@ -244,13 +246,6 @@ impl Page<'_> {
     }
 
     fn table(&self, html: &mut String) {
-        let longest = self
-            .rows
-            .iter()
-            .map(|r| r.duration)
-            .max()
-            .unwrap_or_default();
-        let scale = longest.as_secs_f64().max(f64::EPSILON);
         html.push_str(
             "<section id=\"hosts\">\n<h2>Hosts</h2>\n<table>\n<thead><tr><th>host</th>\
              <th>status</th><th>cause</th><th class=\"num\">duration</th><th></th></tr>\
@@ -265,7 +260,7 @@ impl Page<'_> {
                 text(&row.host),
                 row.cause.as_deref().map(text).unwrap_or_default(),
                 format_duration(row.duration),
-                row.duration.as_secs_f64() / scale * 100.0,
+                self.share(row.duration) * 100.0,
                 status = row.status.as_str(),
             );
         }

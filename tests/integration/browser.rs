@@ -1,7 +1,8 @@
-//! The HTML report in a real browser: headless Chromium loads the page of
-//! a run against real sshd, logs no console message (a script error or a
-//! blocked resource would be one), runs the page's script to its end, and
-//! renders a screenshot.
+//! The HTML report of a run against real sshd: what the page holds, with
+//! every remote text escaped and nothing loaded from elsewhere; and in a
+//! real browser, headless Chromium loads it, logs no console message (a
+//! script error or a blocked resource would be one), runs the page's
+//! script to its end, and renders a screenshot.
 //!
 //! Needs Debian's `chromium` (`.ci/run` installs it); without it the test
 //! fails with that hint rather than passing without running.
@@ -47,7 +48,7 @@ fn the_html_report_renders_in_chromium_without_console_errors() {
     let lab = Lab::builder().healthy(3).refused("down").build();
     let report = lab.home.join("report.html");
     let command = "echo '<script>alert(1)</script>'; \
-                   [ \"$FLEET_TEST_HOST\" != h02 ] || echo 'only on h02'";
+                   [ \"$FLEET_TEST_HOST\" != h02 ] || echo extra";
     let run = invoke(
         lab.fleet()
             .args(["run", "--report"])
@@ -55,6 +56,25 @@ fn the_html_report_renders_in_chromium_without_console_errors() {
             .args(["h*,down", command]),
     );
     run.assert_exit(2);
+    run.assert_stderr_mentions(&["report written to"]);
+    let html = std::fs::read_to_string(&report).unwrap();
+    for needle in [
+        "<td>h01</td>",
+        "<td>down</td>",
+        "connection refused",
+        "&lt;script&gt;alert(1)&lt;/script&gt;",
+        "<span class=\"add\">+extra</span>",
+        "data-filter=\"unreachable\"",
+        "<svg class=\"chart\"",
+    ] {
+        assert!(html.contains(needle), "the report lacks {needle:?}\n{html}");
+    }
+    assert!(
+        !html.contains("<script>alert"),
+        "remote markup reached the page"
+    );
+    assert!(!html.contains("://"), "the page refers to another resource");
+
     let url = format!("file://{}", report.display());
 
     let dom = invoke(

@@ -1,6 +1,7 @@
 //! Every output mode end to end against real sshd: grouped, diffed, live
 //! groups, per-host blocks, files that hold the exact bytes `ssh` prints,
-//! the HTML report, and the line prefixes.
+//! and the line prefixes. The HTML report has its own test, in a browser
+//! (`browser`).
 
 use std::fs;
 use std::process::{Command, Stdio};
@@ -172,35 +173,6 @@ fn out_dir_keeps_the_exact_bytes_that_ssh_prints() {
     again.assert_exit(3);
     again.assert_stderr_mentions(&["is not empty"]);
     assert_eq!(fs::read(dir.join("h01.out")).unwrap(), ssh.stdout);
-}
-
-#[test]
-fn html_report_holds_hosts_groups_and_diffs_escaped() {
-    let lab = Lab::builder().healthy(3).refused("down").build();
-    let report = lab.home.join("run.html");
-    let command = "echo '<b>bold</b>'; [ \"$FLEET_TEST_HOST\" != h02 ] || echo extra";
-    let run = invoke(
-        lab.fleet()
-            .args(["run", "--report"])
-            .arg(&report)
-            .args(["h*,down", command]),
-    );
-    run.assert_exit(2);
-    run.assert_stderr_mentions(&["report written to"]);
-    let html = fs::read_to_string(&report).unwrap();
-    for needle in [
-        "<td>h01</td>",
-        "<td>down</td>",
-        "connection refused",
-        "&lt;b&gt;bold&lt;/b&gt;",
-        "<span class=\"add\">+extra</span>",
-        "data-filter=\"unreachable\"",
-        "<svg class=\"chart\"",
-    ] {
-        assert!(html.contains(needle), "the report lacks {needle:?}\n{html}");
-    }
-    assert!(!html.contains("<b>bold"), "remote markup reached the page");
-    assert!(!html.contains("://"), "the page refers to another resource");
 }
 
 #[test]
