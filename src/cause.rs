@@ -9,12 +9,16 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
 use crate::location::Location;
 use crate::outcome::Status;
 use crate::plan::Verdict;
 
-/// What went wrong on one host.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What went wrong on one host. Serialized into `--json` results, so that
+/// `fleet report` can rebuild a summary, hints included, from them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
 pub enum Cause {
     // Reaching the host.
     /// Nothing listens on the port.
@@ -75,7 +79,7 @@ pub enum Cause {
     /// Anything else the SSH layer reports, in its words.
     Protocol(String),
     /// The host's configuration asks for something fleet does not do.
-    Unsupported(&'static str),
+    Unsupported(String),
 
     // Running the work.
     /// The command exited non-zero.
@@ -117,7 +121,8 @@ pub enum Cause {
 }
 
 /// Why a host was never started.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SkipReason {
     /// The first Ctrl-C: no new hosts.
     Interrupted,

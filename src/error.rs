@@ -38,6 +38,14 @@ pub enum SetupError {
     Output(#[source] std::io::Error),
     #[error("could not read stdin")]
     Stdin(#[source] std::io::Error),
+    #[error(transparent)]
+    Replay(#[from] crate::report::replay::ReplayError),
+    #[error("cannot read {}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// `error` and each of its causes ([`Error::source`]), joined by `: `, as

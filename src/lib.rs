@@ -38,4 +38,5 @@ pub mod outcome;
 pub mod plan;
 pub mod report;
 pub mod settings;
+pub mod stable_hash;
 pub mod wildcard;

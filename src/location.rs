@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 /// Where something was read from: a file and, when known, its 1-based line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Location {
     pub file: PathBuf,
     pub line: Option<usize>,

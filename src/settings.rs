@@ -9,9 +9,11 @@ use std::sync::Arc;
 
 use crate::cli::{
     ColorChoice, FanoutArgs, GlobalArgs, GroupWhen, OutputArgs, PrefixFormat, RolloutArgs,
+    Selection,
 };
 use crate::error::SetupError;
-use crate::exec::ExecOptions;
+use crate::exec::{ExecOptions, Fanout, DEFAULT_JUMP_PARALLEL};
+use crate::hosts::shard::Shard;
 use crate::hosts::{InventoryDefaults, Target};
 use crate::plan::{Schedule, Share};
 use crate::report::{Addresses, Files, OutputMode, Prefix, ReportOptions};
@@ -25,9 +27,7 @@ pub const DEFAULT_PARALLEL: usize = 64;
 pub struct Settings {
     pub exec: ExecOptions,
     pub report: ReportOptions,
-    /// Hosts worked on at once.
-    pub parallel: usize,
-    pub schedule: Schedule,
+    pub fanout: Fanout,
 }
 
 impl Settings {
@@ -58,12 +58,17 @@ impl Settings {
                 files: Files::NONE,
                 addresses: None,
             },
-            parallel: fanout
-                .parallel
-                .map(|n| n as usize)
-                .or(defaults.parallel.map(usize::from))
-                .unwrap_or(DEFAULT_PARALLEL),
-            schedule,
+            fanout: Fanout {
+                parallel: fanout
+                    .parallel
+                    .map(|n| n as usize)
+                    .or(defaults.parallel.map(usize::from))
+                    .unwrap_or(DEFAULT_PARALLEL),
+                jump_parallel: fanout
+                    .jump_parallel
+                    .map_or(DEFAULT_JUMP_PARALLEL, |n| n as usize),
+                schedule,
+            },
         }
     }
 }
@@ -142,8 +147,35 @@ pub fn addresses(targets: &[Target]) -> Addresses {
     Some(Arc::new(all.collect()))
 }
 
+/// The shard a selection asks for: `--shard K/N` (or `FLEET_SHARD`), or
+/// `--shard-count N` with the index a Kubernetes Indexed Job gives each pod
+/// in `JOB_COMPLETION_INDEX`, counted from 0.
+pub fn shard(selection: &Selection) -> Result<Option<Shard>, SetupError> {
+    let Some(count) = selection.shard_count else {
+        return Ok(selection.shard);
+    };
+    let index = std::env::var("JOB_COMPLETION_INDEX").map_err(|_| {
+        SetupError::Usage(
+            "--shard-count needs JOB_COMPLETION_INDEX in the environment, as a Kubernetes \
+             Indexed Job sets it; elsewhere use --shard K/N"
+                .into(),
+        )
+    })?;
+    let shard = index
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .and_then(|i| Shard::new(i.checked_add(1)?, count));
+    match shard {
+        Some(shard) => Ok(Some(shard)),
+        None => Err(SetupError::Usage(format!(
+            "JOB_COMPLETION_INDEX={index} is not an index below --shard-count {count}"
+        ))),
+    }
+}
+
 /// Color only for a terminal, and never when NO_COLOR is set (no-color.org).
-fn use_color(choice: ColorChoice) -> bool {
+pub fn use_color(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,

@@ -3,6 +3,7 @@
 
 mod ls;
 mod run;
+mod summarize;
 
 use std::future::Future;
 use std::io::{self, Write};
@@ -45,6 +46,7 @@ pub fn run(cli: Cli) -> Result<i32, SetupError> {
         Command::Man { subcommand } => write_stdout(&man_page(subcommand.as_deref())?),
         Command::Ls(args) => ls::run(&cli.global, args),
         Command::Run(args) => run::run(&cli.global, args),
+        Command::Report(args) => summarize::run(&cli.global, args),
     }
 }
 
@@ -99,7 +101,12 @@ impl Context {
         };
         let inventory = Inventory::load(&inventory_files(global, &env.home))?;
         let defaults = inventory.defaults().clone();
-        let options = settings::parse_options(&global.options)?;
+        let mut options = settings::parse_options(&global.options)?;
+        if let Some(jump) = &global.jump {
+            // As ssh -J: ProxyJump from the command line, for the targets
+            // only (each jump host keeps its own ssh_config).
+            options.insert(0, ("ProxyJump".to_string(), jump.clone()));
+        }
         let catalog = Catalog::new(ssh_config, inventory)
             .with_options(options)
             .with_last_run(LastRun::path(&env.home));
@@ -110,11 +117,15 @@ impl Context {
         })
     }
 
-    /// The targets `selection` stands for.
+    /// The targets `selection` stands for, in its shard if it names one.
     fn targets(&self, selection: &Selection) -> Result<Vec<Target>, SetupError> {
-        Ok(self
+        let mut targets = self
             .catalog
-            .resolve(&selection.selectors, &selection.exclude)?)
+            .resolve(&selection.selectors, &selection.exclude)?;
+        if let Some(shard) = settings::shard(selection)? {
+            targets.retain(|t| shard.contains(&t.alias));
+        }
+        Ok(targets)
     }
 }
 
@@ -168,6 +179,12 @@ async fn execute(
     settings: &Settings,
 ) -> Result<i32, SetupError> {
     let (hosts, warnings) = exec::prepare(targets, &settings.exec, plan.access()).await?;
+    // One socket per host worked on at once, and one per jump host.
+    let jump_hosts: std::collections::HashSet<&str> = hosts
+        .iter()
+        .flat_map(|h| h.jumps.iter().map(|j| &*j.alias))
+        .collect();
+    exec::ensure_open_files(settings.fanout.parallel.min(hosts.len()) + jump_hosts.len())?;
     for warning in warnings {
         eprintln!("fleet: warning: {warning}");
     }
@@ -176,15 +193,7 @@ async fn execute(
     let (events, received) = mpsc::channel(EVENT_QUEUE);
     let options = settings.report.clone();
     let reporting = std::thread::spawn(move || report_loop(received, &options));
-    let end = exec::execute(
-        plan,
-        hosts,
-        &settings.schedule,
-        settings.parallel,
-        events,
-        interrupts,
-    )
-    .await;
+    let end = exec::execute(plan, hosts, &settings.fanout, events, interrupts).await;
     // The outputs have seen every event once the channel is drained; a
     // reporter that panicked has already said so on stderr, and the run's
     // exit code stands.

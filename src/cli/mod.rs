@@ -12,6 +12,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::duration;
+use crate::hosts::shard::Shard;
 use crate::plan::Share;
 
 const EXIT_CODES: &str = "\
@@ -49,6 +50,11 @@ pub struct GlobalArgs {
     /// e.g. -o StrictHostKeyChecking=accept-new.
     #[arg(short = 'o', long = "option", global = true, value_name = "KEY=VALUE")]
     pub options: Vec<String>,
+
+    /// Reach every host through these jump hosts, as ssh -J: the same as
+    /// -o ProxyJump=[user@]host[:port][,...].
+    #[arg(short = 'J', long = "jump", global = true, value_name = "JUMPS")]
+    pub jump: Option<String>,
 
     /// Accept any host key without checking known_hosts. Dangerous: it
     /// allows man-in-the-middle attacks.
@@ -93,6 +99,9 @@ pub enum Command {
     /// Show what selectors resolve to, without connecting.
     #[command(after_help = LS_EXAMPLES)]
     Ls(LsArgs),
+    /// Summarise the --json output of earlier runs (such as the shards of
+    /// one run, concatenated), with the exit code that run would have.
+    Report(ReportArgs),
     /// Print a shell completion script.
     #[command(after_help = COMPLETIONS_EXAMPLES)]
     Completions {
@@ -119,6 +128,17 @@ pub struct Selection {
     /// Leave out hosts matching this selector; repeatable.
     #[arg(short = 'x', long, value_name = "SELECTOR")]
     pub exclude: Vec<String>,
+
+    /// Take only shard K of N of the selected hosts: each host falls in
+    /// one shard by a stable hash of its name, so N runs with K = 1..N
+    /// cover every host exactly once.
+    #[arg(long, value_name = "K/N", env = "FLEET_SHARD")]
+    pub shard: Option<Shard>,
+
+    /// Split into N shards and take the one JOB_COMPLETION_INDEX (0-based,
+    /// as a Kubernetes Indexed Job sets it) names.
+    #[arg(long, value_name = "N", conflicts_with = "shard", value_parser = clap::value_parser!(u32).range(1..))]
+    pub shard_count: Option<u32>,
 }
 
 /// How a command reaches many hosts: how many at once, how long each may
@@ -128,6 +148,11 @@ pub struct FanoutArgs {
     /// How many hosts to work on at once [default: 64].
     #[arg(short = 'p', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub parallel: Option<u32>,
+
+    /// How many tunnels may be open at once through one jump host; every
+    /// host behind it shares one login to it [default: 32].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub jump_parallel: Option<u32>,
 
     /// Time allowed to connect and log in [default: ConnectTimeout, else 10s].
     #[arg(long, value_name = "DURATION", value_parser = duration::parse)]
@@ -234,6 +259,13 @@ pub struct RolloutArgs {
     /// limit].
     #[arg(long, value_name = "N|N%")]
     pub max_failures: Option<Share>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// JSON Lines files written by `fleet run --json`; `-` reads stdin.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

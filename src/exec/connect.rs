@@ -1,109 +1,82 @@
-//! Reaching a host: through its jump hosts, each logged in to, then the
-//! target itself, greeted ([`handshake`]) and, for work that needs it,
+//! Reaching a host: through its jump hosts (shared, see [`Jumps`]), then
+//! the target itself, greeted ([`handshake`]) and, for work that needs it,
 //! logged in to ([`auth`]).
 //!
 //! Every failure becomes a [`Cause`], so a host that is down, lies about
 //! its key or refuses our keys is a line in the summary, never an abort of
 //! the run.
 
-use russh::client;
-use russh::ChannelStream;
+use std::sync::Arc;
+
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::handshake::{self, Session};
+use super::jumps::{Jumps, Tunnel};
 use super::{auth, ConnectSpec};
 use crate::cause::Cause;
 use crate::plan::{Access, Reached};
 
-/// A session to the target, with the jump-host sessions it is tunnelled
-/// through: they must live as long as it does.
+/// A session to the target, with the tunnel through its jump hosts, which
+/// must live as long as it does.
 pub struct Connection {
-    pub session: Session,
+    pub session: Arc<Session>,
     pub reached: Reached,
-    jumps: Vec<Session>,
+    _tunnel: Option<Tunnel>,
 }
 
 impl Connection {
-    /// Says goodbye to the target, then to each jump host, last hop first.
+    /// Says goodbye to the target; jump hosts stay logged in for the other
+    /// targets behind them.
     pub async fn close(self) {
-        for session in std::iter::once(&self.session).chain(self.jumps.iter().rev()) {
-            let _ = session
-                .disconnect(russh::Disconnect::ByApplication, "", "en")
-                .await;
-        }
+        let _ = self
+            .session
+            .disconnect(russh::Disconnect::ByApplication, "", "en")
+            .await;
     }
 }
 
-/// Reaches `spec`'s host with the `access` the work needs, through any jump
-/// hosts, all within the connect timeout (per hop): OpenSSH applies
-/// ConnectTimeout to the whole login, not just the TCP connect, so a
-/// tarpit costs that timeout and nothing more.
-pub async fn open(spec: &ConnectSpec, access: Access) -> Result<Connection, Cause> {
+/// Reaches `spec`'s host with the `access` the work needs, through its jump
+/// hosts if it has any (logged in to once per run, in `jumps`). The connect
+/// timeout covers the target's TCP connect, handshake and login, as
+/// OpenSSH's ConnectTimeout covers the whole login, so a tarpit costs that
+/// timeout and nothing more; each jump host has its own.
+pub async fn open(spec: &ConnectSpec, access: Access, jumps: &Jumps) -> Result<Connection, Cause> {
     if let Some(reason) = spec.unsupported {
-        return Err(Cause::Unsupported(reason));
+        return Err(Cause::Unsupported(reason.to_string()));
     }
-    let hops = u32::try_from(spec.jumps.len() + 1).unwrap_or(u32::MAX);
-    let limit = spec.connect_timeout.saturating_mul(hops);
-    match tokio::time::timeout(limit, open_chain(spec, access)).await {
-        Ok(result) => result,
-        Err(_) => Err(Cause::ConnectTimedOut),
-    }
-}
-
-/// Logs in to each jump host through the one before it, then reaches the
-/// target through the last. A failure at a jump host keeps its status and
-/// says where it happened, so hosts behind the same broken bastion group
-/// together.
-async fn open_chain(spec: &ConnectSpec, access: Access) -> Result<Connection, Cause> {
-    let mut jumps: Vec<Session> = Vec::new();
-    for hop in &spec.jumps {
-        let through = |cause| Cause::Jump {
-            host: hop.alias.clone(),
-            cause: Box::new(cause),
-        };
-        let (session, _) = reach(hop, Access::Login, jumps.last())
-            .await
-            .map_err(through)?;
-        jumps.push(session);
-    }
-    let (session, reached) = reach(spec, access, jumps.last()).await?;
+    let (stream, tunnel): (Box<dyn Stream>, _) = if spec.jumps.is_empty() {
+        let stream = within(spec, handshake::connect_tcp(&spec.hostname, spec.port)).await?;
+        (Box::new(stream), None)
+    } else {
+        let (stream, tunnel) = jumps.tunnel(&spec.jumps, spec).await?;
+        (Box::new(stream), Some(tunnel))
+    };
+    let (session, reached) = within(spec, greet_and_login(spec, access, stream)).await?;
     Ok(Connection {
-        session,
+        session: Arc::new(session),
         reached,
-        jumps,
+        _tunnel: tunnel,
     })
 }
 
-/// Reaches `spec`'s host directly, or through the jump host `via`.
-async fn reach(
+/// A byte stream an SSH session can run over: TCP, or a tunnel.
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Stream for S {}
+
+/// `work` within `spec`'s connect timeout.
+async fn within<T>(
     spec: &ConnectSpec,
-    access: Access,
-    via: Option<&Session>,
-) -> Result<(Session, Reached), Cause> {
-    match via {
-        None => {
-            let stream = handshake::connect_tcp(&spec.hostname, spec.port).await?;
-            greet_and_login(spec, access, stream).await
-        }
-        Some(via) => greet_and_login(spec, access, tunnel(via, spec).await?).await,
-    }
-}
-
-/// A TCP connection to `to` made by the jump host `via` (ssh -W).
-async fn tunnel(via: &Session, to: &ConnectSpec) -> Result<ChannelStream<client::Msg>, Cause> {
-    match via
-        .channel_open_direct_tcpip(to.hostname.as_str(), u32::from(to.port), "127.0.0.1", 0)
+    work: impl std::future::Future<Output = Result<T, Cause>>,
+) -> Result<T, Cause> {
+    tokio::time::timeout(spec.connect_timeout, work)
         .await
-    {
-        Ok(channel) => Ok(channel.into_stream()),
-        Err(e) => Err(Cause::Tunnel {
-            to: format!("{}:{}", to.hostname, to.port),
-            reason: e.to_string(),
-        }),
-    }
+        .unwrap_or(Err(Cause::ConnectTimedOut))
 }
 
-async fn greet_and_login<S>(
+/// The handshake over `stream`, then the login or the question the work
+/// needs.
+pub async fn greet_and_login<S>(
     spec: &ConnectSpec,
     access: Access,
     stream: S,

@@ -9,23 +9,22 @@ use crate::plan::{HostPlan, Next, Reached, Step, StepResult};
 
 /// Something that can run steps: a logged-in connection, or a test double.
 pub trait StepRunner: Send {
-    fn run(&mut self, step: Step) -> impl Future<Output = StepResult> + Send;
+    /// Runs `steps` (at once, where the runner can) and returns their
+    /// results in the same order.
+    fn run_all(&mut self, steps: Vec<Step>) -> impl Future<Output = Vec<StepResult>> + Send;
 }
 
 /// The runner of work that never logged in: every step is a plan error.
 pub struct NoChannels;
 
 impl StepRunner for NoChannels {
-    async fn run(&mut self, _step: Step) -> StepResult {
-        StepResult {
-            exit: Err(Cause::PlanError(
+    async fn run_all(&mut self, steps: Vec<Step>) -> Vec<StepResult> {
+        let refused = || {
+            StepResult::failed(Cause::PlanError(
                 "a handshake-only plan asked to run a command".into(),
-            )),
-            stdout: Default::default(),
-            stderr: Default::default(),
-            truncated: false,
-            verdict: None,
-        }
+            ))
+        };
+        steps.iter().map(|_| refused()).collect()
     }
 }
 
@@ -37,13 +36,18 @@ pub async fn drive(
 ) -> Outcome {
     let mut next = plan.start(reached);
     loop {
-        match next {
+        next = match next {
             Next::Done(outcome) => return outcome,
             Next::Run(step) => {
-                let result = runner.run(step).await;
-                next = plan.step_done(result);
+                let result = runner.run_all(vec![step]).await.pop();
+                let lost = || StepResult::failed(Cause::PlanError("the step got no result".into()));
+                plan.step_done(result.unwrap_or_else(lost))
             }
-        }
+            Next::RunAll(steps) => {
+                let results = runner.run_all(steps).await;
+                plan.all_done(results)
+            }
+        };
     }
 }
 
@@ -64,16 +68,20 @@ mod tests {
     }
 
     impl StepRunner for Scripted {
-        async fn run(&mut self, step: Step) -> StepResult {
-            self.ran.push(step.command.clone());
-            let code = self.exits.pop_front().expect("no more scripted steps");
-            StepResult {
-                exit: Ok(code),
-                stdout: Bytes::from(format!("{} said {code}", step.command)),
-                stderr: Bytes::new(),
-                truncated: false,
-                verdict: None,
+        async fn run_all(&mut self, steps: Vec<Step>) -> Vec<StepResult> {
+            let mut results = Vec::new();
+            for step in steps {
+                self.ran.push(step.command.clone());
+                let code = self.exits.pop_front().expect("no more scripted steps");
+                results.push(StepResult {
+                    exit: Ok(code),
+                    stdout: Bytes::from(format!("{} said {code}", step.command)),
+                    stderr: Bytes::new(),
+                    truncated: false,
+                    verdict: None,
+                });
             }
+            results
         }
     }
 

@@ -9,17 +9,22 @@
 //! everything it learns becomes an [`Event`].
 
 mod auth;
+mod channels;
 mod connect;
 mod dispatch;
 mod drive;
 mod handshake;
 mod hostkey;
+mod jumps;
 mod keys;
+mod limits;
 mod lines;
 mod prepare;
 pub mod signal;
 mod step;
 
+pub use jumps::DEFAULT_JUMP_PARALLEL;
+pub use limits::ensure_open_files;
 pub use lines::MAX_LINE;
 pub use prepare::{load_known_hosts, prepare, ConnectSpec, Warnings};
 
@@ -32,10 +37,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::event::{Event, RunEnd};
 use crate::outcome::Outcome;
-use crate::plan::{Access, Plan, Schedule, Step, StepResult};
+use crate::plan::{Access, Plan, Schedule};
+use channels::Channels;
 use dispatch::Worker;
-use drive::{NoChannels, StepRunner};
-use handshake::Session;
+use drive::NoChannels;
+use jumps::Jumps;
 
 /// Used when neither `--connect-timeout` nor ConnectTimeout says otherwise.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -59,24 +65,47 @@ pub struct Interrupts {
     pub kill: CancellationToken,
 }
 
-/// Runs `plan` on every prepared host, stage by stage as `schedule` says,
-/// at most `parallel` at once, and sends every event to `events`.
+/// How a run spreads over its hosts.
+#[derive(Debug, Clone, Default)]
+pub struct Fanout {
+    /// Hosts worked on at once.
+    pub parallel: usize,
+    /// Tunnels open through one jump host at once.
+    pub jump_parallel: usize,
+    /// The stages hosts go through.
+    pub schedule: Schedule,
+}
+
+/// Runs `plan` on every prepared host as `fanout` says, and sends every
+/// event to `events`.
 pub async fn execute(
     plan: Arc<dyn Plan>,
     hosts: Vec<ConnectSpec>,
-    schedule: &Schedule,
-    parallel: usize,
+    fanout: &Fanout,
     events: mpsc::Sender<Event>,
     interrupts: Interrupts,
 ) -> RunEnd {
-    let worker = Arc::new(SshWorker { plan });
-    dispatch::dispatch(worker, hosts, schedule, parallel, events, interrupts).await
+    let worker = Arc::new(SshWorker {
+        plan,
+        jumps: Jumps::new(fanout.jump_parallel),
+    });
+    dispatch::dispatch(
+        worker,
+        hosts,
+        &fanout.schedule,
+        fanout.parallel,
+        events,
+        interrupts,
+    )
+    .await
 }
 
 /// Works on a host over SSH: reach it, then drive its host plan over the
 /// one connection.
 struct SshWorker {
     plan: Arc<dyn Plan>,
+    /// Jump-host logins, shared by every host behind them.
+    jumps: Jumps,
 }
 
 impl Worker for SshWorker {
@@ -89,17 +118,14 @@ impl Worker for SshWorker {
     async fn work(self: Arc<Self>, spec: ConnectSpec, events: mpsc::Sender<Event>) -> Outcome {
         let access = self.plan.access();
         let mut host_plan = self.plan.host(&spec.alias);
-        let connection = match connect::open(&spec, access).await {
+        let connection = match connect::open(&spec, access, &self.jumps).await {
             Ok(connection) => connection,
             Err(cause) => return Outcome::failed(cause),
         };
         let outcome = match access {
             Access::Login => {
-                let mut channels = Channels {
-                    session: &connection.session,
-                    host: &spec.alias,
-                    events: &events,
-                };
+                let mut channels =
+                    Channels::new(connection.session.clone(), spec.alias.clone(), events);
                 drive::drive(host_plan.as_mut(), &connection.reached, &mut channels).await
             }
             Access::Handshake { .. } => {
@@ -108,18 +134,5 @@ impl Worker for SshWorker {
         };
         connection.close().await;
         outcome
-    }
-}
-
-/// Runs each step on a new channel of a logged-in session.
-struct Channels<'a> {
-    session: &'a Session,
-    host: &'a Arc<str>,
-    events: &'a mpsc::Sender<Event>,
-}
-
-impl StepRunner for Channels<'_> {
-    async fn run(&mut self, step: Step) -> StepResult {
-        step::run(self.session, step, self.host, self.events).await
     }
 }

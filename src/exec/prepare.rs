@@ -257,6 +257,17 @@ impl Preparer<'_> {
     }
 }
 
+/// AES-GCM first: with AES instructions it decrypts bulk output several
+/// times faster than ChaCha20-Poly1305, russh's first choice. The rest is
+/// russh's own order.
+const CIPHERS: &[russh::cipher::Name] = &[
+    russh::cipher::AES_256_GCM,
+    russh::cipher::CHACHA20_POLY1305,
+    russh::cipher::AES_256_CTR,
+    russh::cipher::AES_192_CTR,
+    russh::cipher::AES_128_CTR,
+];
+
 /// What decides a host's russh config: host key preferences and keepalive.
 #[derive(PartialEq, Eq, Hash)]
 struct HostKeyWants {
@@ -287,6 +298,7 @@ impl ConfigCache {
                         Vec::new().into()
                     },
                     key: order.into(),
+                    cipher: CIPHERS.into(),
                     ..Default::default()
                 };
                 Arc::new(russh::client::Config {

@@ -3,12 +3,15 @@
 //! and its exit status or signal.
 //!
 //! The command string goes to the server as ssh sends it, to be run by the
-//! remote login shell.
+//! remote login shell. The channel is opened by the caller, which knows the
+//! connection's channel limit (`channels`).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use russh::ChannelMsg;
+use russh::client::Msg;
+use russh::{Channel, ChannelMsg, ChannelWriteHalf};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -18,29 +21,49 @@ use crate::cause::Cause;
 use crate::event::{Event, Stream, Tail};
 use crate::plan::{Capture, ExpectMatcher, Step, StepResult};
 
-/// Runs `step` on `session` for `host`, sending streamed output to `events`.
+/// How long the process-group kill after a timeout may take before the
+/// step gives up on it.
+const KILL_LIMIT: Duration = Duration::from_secs(5);
+
+/// Kills, after a timeout, the process groups of every other channel of
+/// this connection: each is a session leader that sshd started with
+/// setsid, a child of the same sshd process as this script. It runs
+/// through the login shell as `exec sh -c '…'`, so it holds no single
+/// quote and no `!`, and it uses shell builtins to read `/proc`.
+const KILL_SIBLINGS: &str = "exec sh -c 'me=$$; read -r s < /proc/$me/stat; s=${s##*) }; \
+set -- $s; p=$2; g=; for d in /proc/[0-9]*; do c=${d#/proc/}; [ \"$c\" = \"$me\" ] && continue; \
+read -r s 2>/dev/null < $d/stat || continue; s=${s##*) }; set -- $s; [ \"$2\" = \"$p\" ] && \
+g=\"$g $c\"; done; for c in $g; do kill -s TERM -- -$c 2>/dev/null; done; [ -n \"$g\" ] && \
+sleep 1; for c in $g; do kill -s KILL -- -$c 2>/dev/null; done; exit 0'";
+
+/// Runs `step` on `channel` of `session` for `host`, sending streamed
+/// output to `events`. `alone` says, at the time of asking, whether this
+/// is the connection's only channel, the condition for killing its
+/// processes after a timeout.
 pub async fn run(
     session: &Session,
+    channel: Channel<Msg>,
     step: Step,
     host: &Arc<str>,
     events: &mpsc::Sender<Event>,
+    alone: impl Fn() -> bool,
 ) -> StepResult {
     let checks = step.expect.as_ref().map(|expect| expect.matcher());
     let mut output = Collected::new(step.output, checks, host, events);
-    let exit = run_channel(session, &step, &mut output).await;
+    let exit = run_channel(session, channel, &step, &mut output, alone).await;
     output.finish(exit).await
 }
 
 async fn run_channel(
     session: &Session,
+    channel: Channel<Msg>,
     step: &Step,
     output: &mut Collected<'_>,
+    alone: impl Fn() -> bool,
 ) -> Result<u32, Cause> {
-    let mut channel = session
-        .channel_open_session()
-        .await
-        .map_err(|e| Cause::ChannelRefused(e.to_string()))?;
-    channel
+    let (mut read, write) = channel.split();
+    let write = CloseOnDrop::new(write);
+    write
         .exec(true, step.command.as_bytes())
         .await
         .map_err(|e| Cause::ExecFailed(e.to_string()))?;
@@ -48,7 +71,7 @@ async fn run_channel(
         Some(input) => {
             // Written from its own task: a command that prints before
             // reading its input must not deadlock against a full window.
-            let writer = channel.make_writer();
+            let writer = write.make_writer();
             let input = input.clone();
             tokio::spawn(async move {
                 use tokio::io::AsyncWriteExt;
@@ -58,7 +81,7 @@ async fn run_channel(
             });
         }
         None => {
-            let _ = channel.eof().await;
+            let _ = write.eof().await;
         }
     }
 
@@ -67,12 +90,9 @@ async fn run_channel(
     let deadline = step.timeout.map(|limit| Instant::now() + limit);
     loop {
         let msg = tokio::select! {
-            msg = channel.wait() => msg,
+            msg = read.wait() => msg,
             _ = sleep_until(deadline) => {
-                // sshd sends nothing to a command without a terminal when
-                // the channel closes: ask it to stop, or it runs on.
-                let _ = channel.signal(russh::Sig::TERM).await;
-                let _ = channel.close().await;
+                stop(session, write, alone()).await;
                 return Err(Cause::Timeout(step.timeout.unwrap_or_default()));
             }
         };
@@ -87,11 +107,84 @@ async fn run_channel(
             _ => {}
         }
     }
-    let _ = channel.close().await;
+    write.close().await;
     match (exit_code, signal) {
         (_, Some(signal)) => Err(Cause::Killed(signal)),
         (Some(code), None) => Ok(code),
         (None, None) => Err(Cause::NoExitStatus),
+    }
+}
+
+/// Stops a command that ran too long. sshd sends nothing to a command
+/// without a terminal when its channel closes, and refuses signal requests
+/// for root, so asking it to stop (TERM) is not enough: when the command
+/// is the connection's only one, its whole process group is killed from a
+/// second channel, then its own channel is closed.
+async fn stop(session: &Session, write: CloseOnDrop, alone: bool) {
+    let _ = write.signal(russh::Sig::TERM).await;
+    if alone {
+        let _ = tokio::time::timeout(KILL_LIMIT, kill_siblings(session)).await;
+    }
+    write.close().await;
+}
+
+/// Runs [`KILL_SIBLINGS`] on a channel of its own and waits for it to end.
+async fn kill_siblings(session: &Session) {
+    let Ok(mut channel) = session.channel_open_session().await else {
+        return;
+    };
+    if channel.exec(true, KILL_SIBLINGS).await.is_err() {
+        return;
+    }
+    let _ = channel.eof().await;
+    while let Some(msg) = channel.wait().await {
+        if let ChannelMsg::Close = msg {
+            break;
+        }
+    }
+    let _ = channel.close().await;
+}
+
+/// A channel's write half that closes the channel when dropped, so a step
+/// that is abandoned (Ctrl-C, a cancelled host) never leaves it open on a
+/// connection that lives on, as a shared one may.
+struct CloseOnDrop {
+    write: Option<ChannelWriteHalf<Msg>>,
+}
+
+impl CloseOnDrop {
+    fn new(write: ChannelWriteHalf<Msg>) -> CloseOnDrop {
+        CloseOnDrop { write: Some(write) }
+    }
+
+    /// Closes the channel now; nothing is left for the drop.
+    async fn close(mut self) {
+        if let Some(write) = self.write.take() {
+            let _ = write.close().await;
+        }
+    }
+}
+
+impl std::ops::Deref for CloseOnDrop {
+    type Target = ChannelWriteHalf<Msg>;
+
+    fn deref(&self) -> &Self::Target {
+        // Only `drop` takes the write half out.
+        self.write
+            .as_ref()
+            .expect("the write half lives until drop")
+    }
+}
+
+impl Drop for CloseOnDrop {
+    fn drop(&mut self) {
+        let (Some(write), Ok(runtime)) = (self.write.take(), tokio::runtime::Handle::try_current())
+        else {
+            return;
+        };
+        runtime.spawn(async move {
+            let _ = write.close().await;
+        });
     }
 }
 

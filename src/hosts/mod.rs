@@ -9,6 +9,7 @@ pub mod error;
 pub mod inventory;
 pub mod nodeset;
 mod selector;
+pub mod shard;
 pub mod ssh_config;
 
 pub use catalog::Catalog;

@@ -9,6 +9,7 @@
 use std::fmt;
 
 use regex::bytes::Regex;
+use serde::{Deserialize, Serialize};
 
 use crate::event::Tail;
 use crate::report::lines::lines;
@@ -29,7 +30,7 @@ pub struct Expectations {
 
 /// What a host's output missed: the checks it did not pass, by their
 /// pattern text, in the order they were given.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Verdict {
     /// `--expect` patterns no line matched.
     pub missing: Vec<String>,

@@ -21,6 +21,7 @@ pub use schedule::{Schedule, Share};
 pub(crate) use step::tests;
 pub use step::{Capture, Reached, Step, StepResult};
 
+use crate::cause::Cause;
 use crate::outcome::Outcome;
 
 /// What a plan needs of each host's connection.
@@ -50,6 +51,15 @@ pub trait HostPlan: Send {
 
     /// The step asked for last has ended with `result`.
     fn step_done(&mut self, result: StepResult) -> Next;
+
+    /// The steps asked for together have ended, with their results in the
+    /// order they were asked for. Only plans that ask for several steps at
+    /// once ([`Next::RunAll`]) need this.
+    fn all_done(&mut self, _results: Vec<StepResult>) -> Next {
+        Next::Done(Outcome::failed(Cause::PlanError(
+            "the plan ran several steps at once but takes no results for them".into(),
+        )))
+    }
 }
 
 /// What a host plan wants next.
@@ -57,6 +67,9 @@ pub trait HostPlan: Send {
 pub enum Next {
     /// Run this step on a new channel of the host's connection.
     Run(Step),
+    /// Run these steps at once, each on its own channel of the host's one
+    /// connection (as many at a time as the server's MaxSessions allows).
+    RunAll(Vec<Step>),
     /// The host is done.
     Done(Outcome),
 }

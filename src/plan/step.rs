@@ -55,6 +55,19 @@ pub struct StepResult {
     pub verdict: Option<Verdict>,
 }
 
+impl StepResult {
+    /// A step that could not run, or ended without an exit status.
+    pub fn failed(cause: Cause) -> StepResult {
+        StepResult {
+            exit: Err(cause),
+            stdout: Bytes::new(),
+            stderr: Bytes::new(),
+            truncated: false,
+            verdict: None,
+        }
+    }
+}
+
 /// What the executor learned on its way into a host.
 #[derive(Debug, Clone)]
 pub struct Reached {

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! {"type":"line","host":"web-01","stream":"stdout","text":" 10:02:11 up 41 days"}
-//! {"type":"result","host":"web-01","status":"ok","exit_code":0,"signal":null,"error":null,"duration_ms":312}
+//! {"type":"result","host":"web-01","status":"ok","exit_code":0,"signal":null,"error":null,"cause":null,"duration_ms":312}
 //! {"type":"summary","hosts":1,"statuses":{"ok":1,"failed":0,…},"interrupted":false,"exit_code":0,"duration_ms":340}
 //! ```
 //!
@@ -17,6 +17,7 @@ use std::time::Duration;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
+use crate::cause::Cause;
 use crate::event::{Event, Notice, RunEnd, Stage, Stats, Stream};
 use crate::outcome::Status;
 use crate::report::lines::lines;
@@ -37,6 +38,8 @@ enum Record<'a> {
         exit_code: Option<u32>,
         signal: Option<&'a str>,
         error: Option<String>,
+        /// The cause as data, for `fleet report` and other tools.
+        cause: Option<&'a Cause>,
         duration_ms: u64,
     },
     Stage {
@@ -117,6 +120,7 @@ impl Output for JsonPrinter {
                     exit_code: outcome.exit_code(),
                     signal: outcome.signal(),
                     error: outcome.cause().map(ToString::to_string),
+                    cause: outcome.cause(),
                     duration_ms: millis(*duration),
                 },
             ),
@@ -235,13 +239,13 @@ mod tests {
                        "text": "\x1b[31mred\x1b[0m\ttab"}),
                 json!({"type": "line", "host": "web-01", "stream": "stderr", "text": "warn"}),
                 json!({"type": "result", "host": "web-01", "status": "ok", "exit_code": 0,
-                       "signal": null, "error": null, "duration_ms": 250}),
+                       "signal": null, "error": null, "cause": null, "duration_ms": 250}),
                 json!({"type": "result", "host": "web-02", "status": "unreachable",
                        "exit_code": null, "signal": null, "error": "connection refused",
-                       "duration_ms": 250}),
+                       "cause": {"kind": "refused"}, "duration_ms": 250}),
                 json!({"type": "result", "host": "web-03", "status": "failed",
                        "exit_code": null, "signal": "TERM", "error": "killed by signal TERM",
-                       "duration_ms": 250}),
+                       "cause": {"kind": "killed", "detail": "TERM"}, "duration_ms": 250}),
                 json!({"type": "summary", "hosts": 3, "statuses": {"ok": 1, "failed": 1,
                        "mismatch": 0, "timeout": 0, "unreachable": 1, "host_key_unknown": 0,
                        "host_key_changed": 0, "host_key_revoked": 0, "auth_failed": 0,

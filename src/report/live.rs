@@ -26,7 +26,7 @@ use crate::event::{Event, RunEnd, Stream};
 use crate::hosts::nodeset;
 use crate::report::lines::lines;
 use crate::report::own_names::OwnNames;
-use crate::report::sanitize::sanitize_bytes;
+use crate::report::sanitize::push_sanitized;
 use crate::report::{Addresses, Output, Terminal};
 
 /// Bytes of rows held back for slow hosts.
@@ -146,12 +146,9 @@ impl LiveGroups {
         for (text, hosts) in row.texts.iter().zip(&folded) {
             self.pending -= text.key.len() + text.shown.len();
             let pad = width - hosts.chars().count();
-            writeln!(
-                out,
-                "{hosts}{:pad$} {marker}{sign}{marker:#} {}",
-                "",
-                sanitize_bytes(&text.shown)
-            )?;
+            write!(out, "{hosts}{:pad$} {marker}{sign}{marker:#} ", "")?;
+            push_sanitized(out, &text.shown);
+            out.push(b'\n');
         }
         Ok(())
     }

@@ -42,6 +42,7 @@ mod own_names;
 mod prefix;
 mod progress;
 mod record;
+pub mod replay;
 pub mod sanitize;
 #[cfg(test)]
 mod snapshot_tests;

@@ -13,26 +13,88 @@ use std::borrow::Cow;
 /// (`\e`, `\r`, `\x01`, `\u{9b}`, `\u{202e}`…). Clean text, the usual case, is
 /// borrowed rather than copied.
 pub fn sanitize(text: &str) -> Cow<'_, str> {
-    let Some(first) = text.find(is_dangerous) else {
+    if !text.contains(is_dangerous) {
         return Cow::Borrowed(text);
-    };
-    let mut out = String::with_capacity(text.len() + 8);
-    out.push_str(&text[..first]);
-    for c in text[first..].chars() {
-        if is_dangerous(c) {
-            push_escape(&mut out, c);
-        } else {
-            out.push(c);
-        }
     }
-    Cow::Owned(out)
+    let mut out = Vec::with_capacity(text.len() + 8);
+    push_sanitized(&mut out, text.as_bytes());
+    // Valid UTF-8 in, valid UTF-8 and ASCII escapes out: never lossy.
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
-/// [`sanitize`] for raw remote bytes: invalid UTF-8 becomes U+FFFD first.
-pub fn sanitize_bytes(bytes: &[u8]) -> Cow<'_, str> {
-    match String::from_utf8_lossy(bytes) {
-        Cow::Borrowed(text) => sanitize(text),
-        Cow::Owned(text) => Cow::Owned(sanitize(&text).into_owned()),
+/// Appends raw remote `bytes` to `out` as [`sanitize`] would show them,
+/// with invalid UTF-8 shown as U+FFFD as `String::from_utf8_lossy` does.
+///
+/// This is the hot path of every terminal output, so it works on bytes:
+/// runs of printable ASCII are copied as they are, and only the rest is
+/// decoded.
+pub fn push_sanitized(out: &mut Vec<u8>, bytes: &[u8]) {
+    let mut i = 0;
+    while i < bytes.len() {
+        let plain = plain_prefix(&bytes[i..]);
+        out.extend_from_slice(&bytes[i..i + plain]);
+        i += plain;
+        let Some(&b) = bytes.get(i) else {
+            break;
+        };
+        if b.is_ascii() {
+            let run = bytes[i..]
+                .iter()
+                .take_while(|&&b| b.is_ascii() && !is_plain(b))
+                .count();
+            push_ascii_escapes(out, &bytes[i..i + run]);
+            i += run;
+            continue;
+        }
+        // A character is at most four bytes long.
+        let window = &bytes[i..bytes.len().min(i + 4)];
+        let valid = match std::str::from_utf8(window) {
+            Ok(text) => text,
+            Err(e) => std::str::from_utf8(&window[..e.valid_up_to()]).unwrap_or_default(),
+        };
+        match valid.chars().next() {
+            Some(c) => {
+                if is_dangerous(c) {
+                    push_escape(out, c);
+                } else {
+                    out.extend_from_slice(&window[..c.len_utf8()]);
+                }
+                i += c.len_utf8();
+            }
+            None => {
+                out.extend_from_slice("\u{fffd}".as_bytes());
+                // As from_utf8_lossy: one U+FFFD per maximal invalid prefix.
+                i += invalid_len(window);
+            }
+        }
+    }
+}
+
+/// Printable ASCII and tab: shown as they are.
+fn is_plain(b: u8) -> bool {
+    (b.wrapping_sub(0x20) < 0x5f) | (b == b'\t')
+}
+
+/// How many bytes at the start of `bytes` are plain. Whole blocks are
+/// checked without stopping early, which the compiler turns into SIMD.
+fn plain_prefix(bytes: &[u8]) -> usize {
+    const BLOCK: usize = 32;
+    let mut n = 0;
+    for block in bytes.chunks_exact(BLOCK) {
+        if !block.iter().fold(true, |plain, &b| plain & is_plain(b)) {
+            break;
+        }
+        n += BLOCK;
+    }
+    n + bytes[n..].iter().take_while(|&&b| is_plain(b)).count()
+}
+
+/// How many bytes at the start of `window` (which does not start with a
+/// valid character) one U+FFFD stands for.
+fn invalid_len(window: &[u8]) -> usize {
+    match std::str::from_utf8(window) {
+        Err(e) => e.error_len().unwrap_or(window.len()),
+        Ok(_) => window.len(),
     }
 }
 
@@ -48,25 +110,55 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// The escape of each ASCII control character, and its length.
+const ASCII_ESCAPES: [([u8; 4], usize); 128] = {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut table = [([0u8; 4], 0); 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = match b as u8 {
+            0x1b => ([b'\\', b'e', 0, 0], 2),
+            b'\r' => ([b'\\', b'r', 0, 0], 2),
+            b'\n' => ([b'\\', b'n', 0, 0], 2),
+            0x07 => ([b'\\', b'a', 0, 0], 2),
+            0x08 => ([b'\\', b'b', 0, 0], 2),
+            _ => ([b'\\', b'x', HEX[b >> 4], HEX[b & 0xf]], 4),
+        };
+        b += 1;
+    }
+    table
+};
+
+/// Escapes a run of ASCII control characters, a stack buffer at a time: a
+/// binary stream can be nothing but such characters.
+fn push_ascii_escapes(out: &mut Vec<u8>, run: &[u8]) {
+    let mut buf = [0u8; 1024];
+    for piece in run.chunks(buf.len() / 4) {
+        let mut len = 0;
+        for &b in piece {
+            let (escape, n) = ASCII_ESCAPES[usize::from(b & 0x7f)];
+            buf[len..len + 4].copy_from_slice(&escape);
+            len += n;
+        }
+        out.extend_from_slice(&buf[..len]);
+    }
+}
+
 /// Writes the escape for one dangerous character: the familiar short form
 /// where there is one, else its code point.
-fn push_escape(out: &mut String, c: char) {
-    use std::fmt::Write as _;
-    let short = match c {
-        '\x1b' => "\\e",
-        '\r' => "\\r",
-        '\n' => "\\n",
-        '\x07' => "\\a",
-        '\x08' => "\\b",
-        _ => "",
-    };
-    if !short.is_empty() {
-        out.push_str(short);
-    } else if u32::from(c) <= 0x7f {
-        // Writing to a String cannot fail.
-        let _ = write!(out, "\\x{:02x}", u32::from(c));
-    } else {
-        let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+fn push_escape(out: &mut Vec<u8>, c: char) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let code = u32::from(c);
+    match u8::try_from(code) {
+        Ok(byte) if byte.is_ascii() => push_ascii_escapes(out, &[byte]),
+        _ => {
+            out.extend_from_slice(b"\\u{");
+            let digits = (32 - code.leading_zeros()).div_ceil(4);
+            for shift in (0..digits).rev() {
+                out.push(HEX[((code >> (shift * 4)) & 0xf) as usize]);
+            }
+            out.push(b'}');
+        }
     }
 }
 
@@ -150,6 +242,41 @@ mod tests {
             sanitize("\u{2029}\u{202f}\u{2065}\u{206a}"),
             "\u{2029}\u{202f}\u{2065}\u{206a}"
         );
+    }
+
+    /// The byte-level path, against decoding first and escaping per char.
+    #[test]
+    fn bytes_are_shown_as_lossy_decoding_then_escaping_would() {
+        let reference = |bytes: &[u8]| -> String {
+            let mut out = Vec::new();
+            for c in String::from_utf8_lossy(bytes).chars() {
+                if is_dangerous(c) {
+                    push_escape(&mut out, c);
+                } else {
+                    out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                }
+            }
+            String::from_utf8(out).unwrap()
+        };
+        for input in [
+            &b"plain ascii\tline"[..],
+            b"\x00\x01\x1b[31m\x7f",
+            "é✓\u{9b}\u{202e}x\u{2069}".as_bytes(),
+            b"\xff\xfe ok \xc3",
+            b"\xe2\x82",
+            b"\xe2\x82\xac\xe2\x28\xa1",
+            b"\xf0\x9f\x98\x80 \xf0\x9f\x98",
+            b"\xed\xa0\x80 surrogate",
+            b"\xc0\xaf overlong",
+        ] {
+            let mut out = Vec::new();
+            push_sanitized(&mut out, input);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                reference(input),
+                "{input:?}"
+            );
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The default human output: every remote line as it arrives, prefixed with
 //! its host, `web-01 | text` on stdout and `web-01 ! text` on stderr.
 
-use std::io::{self, Write};
+use std::collections::HashMap;
+use std::io;
 use std::sync::Arc;
 
 use anstyle::{AnsiColor, Style};
@@ -9,8 +10,9 @@ use anstyle::{AnsiColor, Style};
 use crate::event::{Event, Stream};
 use crate::report::lines::lines;
 use crate::report::prefix::Prefix;
-use crate::report::sanitize::sanitize_bytes;
+use crate::report::sanitize::{push_sanitized, sanitize};
 use crate::report::{Output, Terminal};
+use crate::stable_hash::stable_hash;
 
 /// Aliases are padded to the widest one so the text lines up, but one very
 /// long alias should not push every line far right.
@@ -31,12 +33,15 @@ const PALETTE: [AnsiColor; 10] = [
     AnsiColor::BrightMagenta,
 ];
 
-/// Prints `Line` events with a host prefix, to the local stream matching
-/// the remote one.
+/// Prints output events line by line with a host prefix, to the local
+/// stream matching the remote one.
 pub(crate) struct StreamPrinter {
     color: bool,
     prefix: Prefix,
     width: usize,
+    /// Each host's two prefixes (stdout, stderr), built once: this is the
+    /// hot path, and a prefix is the same on every line.
+    prefixes: HashMap<Arc<str>, [Vec<u8>; 2]>,
 }
 
 impl StreamPrinter {
@@ -45,31 +50,46 @@ impl StreamPrinter {
             color,
             prefix,
             width: 0,
+            prefixes: HashMap::new(),
         }
     }
 
-    fn host_style(&self, host: &str) -> Style {
-        if self.color {
+    /// `web-01 | ` and `web-01 ! `, padded and colored, with the host's
+    /// [`Prefix`] label; none at all without a prefix. The label comes from
+    /// local files, which are escaped like remote text.
+    fn prefixes(&self, host: &str) -> [Vec<u8>; 2] {
+        let Some(label) = self.prefix.label(host) else {
+            return [Vec::new(), Vec::new()];
+        };
+        let name = sanitize(label);
+        let pad = self.width.saturating_sub(name.chars().count());
+        let style = if self.color {
             host_color(host)
         } else {
             Style::new()
-        }
-    }
-
-    fn marker_style(&self) -> Style {
-        if self.color {
+        };
+        let marker = if self.color {
             AnsiColor::Red.on_default().bold()
         } else {
             Style::new()
-        }
+        };
+        let plain = Style::new();
+        [(plain, '|'), (marker, '!')].map(|(marker, sign)| {
+            format!(
+                "{style}{name}{style:#}{:pad$} {marker}{sign}{marker:#} ",
+                ""
+            )
+            .into_bytes()
+        })
     }
 }
 
 impl Output for StreamPrinter {
     fn begin(&mut self, hosts: &[Arc<str>], _: &mut Terminal) -> io::Result<()> {
         let labels = hosts.iter().filter_map(|h| self.prefix.label(h));
-        let widest = labels.map(|label| label.chars().count()).max();
+        let widest = labels.map(|label| sanitize(label).chars().count()).max();
         self.width = widest.unwrap_or(0).min(MAX_PAD);
+        self.prefixes.clear();
         Ok(())
     }
 
@@ -83,36 +103,28 @@ impl Output for StreamPrinter {
         else {
             return Ok(());
         };
-        let (out, sign, marker) = match stream {
-            Stream::Stdout => (term.stdout(), '|', Style::new()),
-            Stream::Stderr => (term.stderr(), '!', self.marker_style()),
+        if !self.prefixes.contains_key(host) {
+            let prefixes = self.prefixes(host);
+            self.prefixes.insert(host.clone(), prefixes);
+        }
+        let [stdout, stderr] = &self.prefixes[host];
+        let (out, prefix) = match stream {
+            Stream::Stdout => (term.stdout(), stdout),
+            Stream::Stderr => (term.stderr(), stderr),
         };
-        let Some(label) = self.prefix.label(host) else {
-            for line in lines(data, *tail) {
-                writeln!(out, "{}", sanitize_bytes(line))?;
-            }
-            return Ok(());
-        };
-        let pad = self.width.saturating_sub(label.chars().count());
-        let style = self.host_style(host);
         for line in lines(data, *tail) {
-            writeln!(
-                out,
-                "{style}{label}{style:#}{:pad$} {marker}{sign}{marker:#} {}",
-                "",
-                sanitize_bytes(line)
-            )?;
+            out.extend_from_slice(prefix);
+            push_sanitized(out, line);
+            out.push(b'\n');
         }
         Ok(())
     }
 }
 
-/// The same color for a host on every run: FNV-1a of the alias, which
-/// (unlike `DefaultHasher`) is specified and won't change between builds.
+/// The same color for a host on every run: a stable hash of the alias,
+/// which (unlike `DefaultHasher`) won't change between builds.
 fn host_color(host: &str) -> Style {
-    let hash = host.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
+    let hash = stable_hash(host);
     // The remainder is below PALETTE.len(), so it fits in usize.
     let index = (hash % PALETTE.len() as u64) as usize;
     PALETTE[index].on_default()

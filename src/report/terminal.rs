@@ -15,9 +15,10 @@ use std::io::{self, Write};
 
 use indicatif::ProgressBar;
 
-/// A buffer that grew past this for one huge line is given back rather than
-/// kept for the rest of the run.
-const KEPT_CAPACITY: usize = 64 * 1024;
+/// A buffer that grew past this for one huge batch is given back rather
+/// than kept for the rest of the run; below it, a busy stream reuses its
+/// buffer instead of growing it anew after every flush.
+const KEPT_CAPACITY: usize = 1024 * 1024;
 
 /// stdout and stderr plus the optional progress bar drawn on the terminal.
 pub struct Terminal {

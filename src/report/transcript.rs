@@ -11,7 +11,7 @@ use anstyle::{AnsiColor, Style};
 
 use crate::event::{Stream, Tail};
 use crate::report::lines::lines;
-use crate::report::sanitize::sanitize_bytes;
+use crate::report::sanitize::push_sanitized;
 use crate::report::spool::{Spool, SpoolStore};
 use crate::report::Terminal;
 
@@ -152,10 +152,11 @@ impl Transcript {
                     cut = true;
                     return Ok(false);
                 }
-                match piece.stream {
-                    Stream::Stdout => writeln!(text, "{}", sanitize_bytes(line))?,
-                    Stream::Stderr => writeln!(text, "{mark}!{mark:#} {}", sanitize_bytes(line))?,
+                if piece.stream == Stream::Stderr {
+                    write!(text, "{mark}!{mark:#} ")?;
                 }
+                push_sanitized(&mut text, line);
+                text.push(b'\n');
             }
             if text.len() >= CHUNK {
                 rendered += text.len();

@@ -115,6 +115,9 @@ enum Kind {
 pub struct LabBuilder {
     hosts: Vec<(String, Kind)>,
     hashed_known_hosts: bool,
+    /// sshd_config lines every host gets ahead of the lab's own, so they win
+    /// (sshd keeps the first value of a keyword).
+    sshd_options: String,
 }
 
 impl Lab {
@@ -122,6 +125,7 @@ impl Lab {
         LabBuilder {
             hosts: Vec::new(),
             hashed_known_hosts: false,
+            sshd_options: String::new(),
         }
     }
 
@@ -129,8 +133,8 @@ impl Lab {
     /// arguments and an environment that keeps it away from the real user's
     /// files and agent: `$HOME` and the working directory (where fleet looks
     /// for `./fleet.toml`) are [`Lab::home`], `XDG_CONFIG_HOME`,
-    /// `XDG_STATE_HOME` (where the last run is recorded), `SSH_AUTH_SOCK`
-    /// and `SSH_ASKPASS` are removed and `NO_COLOR=1`.
+    /// `XDG_STATE_HOME` (where the last run is recorded), `SSH_AUTH_SOCK`,
+    /// `SSH_ASKPASS` and the shard variables are removed and `NO_COLOR=1`.
     pub fn fleet(&self) -> Command {
         self.fleet_with_config(&self.ssh_config)
     }
@@ -154,6 +158,8 @@ impl Lab {
             .env_remove("XDG_STATE_HOME")
             .env_remove("SSH_AUTH_SOCK")
             .env_remove("SSH_ASKPASS")
+            .env_remove("FLEET_SHARD")
+            .env_remove("JOB_COMPLETION_INDEX")
             .env("NO_COLOR", "1");
         command
     }
@@ -284,6 +290,12 @@ impl LabBuilder {
         self.with(name, Kind::BadAuth)
     }
 
+    /// Gives every host's sshd `keyword value`, over the lab's own setting.
+    pub fn sshd_option(mut self, keyword: &str, value: &str) -> Self {
+        writeln!(self.sshd_options, "{keyword} {value}").unwrap();
+        self
+    }
+
     /// Hashes the host names in known_hosts, as `HashKnownHosts yes` would.
     pub fn hashed_known_hosts(mut self, hashed: bool) -> Self {
         self.hashed_known_hosts = hashed;
@@ -378,9 +390,10 @@ impl LabBuilder {
                     };
                     let sshd = sshd.as_deref();
                     let host_ca = host_ca.as_path();
+                    let options = self.sshd_options.as_str();
                     scope.spawn(move || match sshd {
                         Some(sshd) if kind.runs_sshd() => Some(start_host(
-                            sshd, &host_dir, name, *kind, authorized, host_ca,
+                            sshd, &host_dir, name, *kind, authorized, host_ca, options,
                         )),
                         _ => None,
                     })
@@ -521,6 +534,7 @@ fn start_host(
     kind: Kind,
     authorized_keys: &Path,
     host_ca: &Path,
+    sshd_options: &str,
 ) -> StartedHost {
     mkdir(dir);
     let host_keys = generate_host_keys(dir, name);
@@ -541,7 +555,7 @@ fn start_host(
     } else {
         Vec::new()
     };
-    let (sshd, addr) = Sshd::start(sshd, dir, name, authorized_keys);
+    let (sshd, addr) = Sshd::start(sshd, dir, name, authorized_keys, sshd_options);
     StartedHost {
         host: Host {
             name: name.to_owned(),
@@ -597,12 +611,21 @@ impl Sshd {
     /// Writes the host's sshd_config and starts sshd on a free port. Picking
     /// a port races with other processes doing the same, so a start that
     /// fails on a taken port is retried on another.
-    fn start(sshd: &Path, dir: &Path, name: &str, authorized_keys: &Path) -> (Sshd, SocketAddr) {
+    fn start(
+        sshd: &Path,
+        dir: &Path,
+        name: &str,
+        authorized_keys: &Path,
+        options: &str,
+    ) -> (Sshd, SocketAddr) {
         let config = dir.join("sshd_config");
         let log = dir.join("sshd.log");
         for _ in 0..5 {
             let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port()));
-            write(&config, &sshd_config(dir, name, addr, authorized_keys));
+            write(
+                &config,
+                &sshd_config(dir, name, addr, authorized_keys, options),
+            );
             run(Command::new(sshd).arg("-t").arg("-f").arg(&config));
             let log_file = fs::File::create(&log)
                 .unwrap_or_else(|e| panic!("creating {}: {e}", log.display()));
@@ -661,9 +684,15 @@ impl Drop for Sshd {
     }
 }
 
-fn sshd_config(dir: &Path, name: &str, addr: SocketAddr, authorized_keys: &Path) -> String {
+fn sshd_config(
+    dir: &Path,
+    name: &str,
+    addr: SocketAddr,
+    authorized_keys: &Path,
+    options: &str,
+) -> String {
     let mut config =
-        format!("# sshd_config of fleet test lab host {name}.\nListenAddress {addr}\n");
+        format!("# sshd_config of fleet test lab host {name}.\nListenAddress {addr}\n{options}");
     for (kind, _) in HOST_KEY_TYPES {
         writeln!(
             config,

@@ -24,4 +24,5 @@ mod proxy_jump;
 mod reruns;
 mod run;
 mod selection;
+mod shards;
 mod unreached_hosts;

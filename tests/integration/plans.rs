@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use fleet::event::{Event, RunEnd};
-use fleet::exec::{self, ExecOptions, Interrupts};
+use fleet::exec::{self, ExecOptions, Fanout, Interrupts};
 use fleet::hosts::ssh_config::{LocalEnv, SshConfig};
 use fleet::hosts::{Catalog, Inventory};
 use fleet::outcome::{Outcome, Status};
@@ -51,15 +51,12 @@ fn execute(
             }
             all
         });
-        let end = exec::execute(
-            plan,
-            hosts,
-            &Schedule::default(),
-            8,
-            events,
-            Interrupts::default(),
-        )
-        .await;
+        let fanout = Fanout {
+            parallel: 8,
+            jump_parallel: 8,
+            schedule: Schedule::default(),
+        };
+        let end = exec::execute(plan, hosts, &fanout, events, Interrupts::default()).await;
         (end, collected.await.expect("the collector ends"))
     })
 }
@@ -215,4 +212,79 @@ fn handshake_only_work_logs_in_to_nothing_and_reads_no_key() {
             assert!(!log.contains(login), "{host} saw {login}:\n{log}");
         }
     }
+}
+
+/// Six steps at once, each telling which step it is after a moment, so
+/// several are open together.
+struct AllAtOnce {
+    results: Arc<Mutex<Vec<String>>>,
+}
+
+struct AllAtOnceHost {
+    results: Arc<Mutex<Vec<String>>>,
+}
+
+impl Plan for AllAtOnce {
+    fn access(&self) -> Access {
+        Access::Login
+    }
+
+    fn host(&self, _alias: &str) -> Box<dyn HostPlan> {
+        Box::new(AllAtOnceHost {
+            results: self.results.clone(),
+        })
+    }
+}
+
+impl HostPlan for AllAtOnceHost {
+    fn start(&mut self, _reached: &Reached) -> Next {
+        let steps = (1..=6)
+            .map(|i| Step {
+                command: format!("sleep 0.3; echo step-{i}"),
+                stdin: None,
+                output: Capture::Keep(64),
+                timeout: None,
+                expect: None,
+            })
+            .collect();
+        Next::RunAll(steps)
+    }
+
+    fn step_done(&mut self, result: StepResult) -> Next {
+        Next::Done(Outcome::failed(
+            result.exit.expect_err("one step at a time"),
+        ))
+    }
+
+    fn all_done(&mut self, results: Vec<StepResult>) -> Next {
+        let mut seen = self.results.lock().unwrap();
+        for result in &results {
+            match &result.exit {
+                Ok(0) => seen.push(String::from_utf8_lossy(&result.stdout).trim().to_string()),
+                other => seen.push(format!("{other:?}")),
+            }
+        }
+        Next::Done(Outcome::ok())
+    }
+}
+
+#[test]
+fn steps_at_once_wait_for_a_free_channel_past_max_sessions() {
+    let lab = Lab::builder()
+        .healthy(1)
+        .sshd_option("MaxSessions", "2")
+        .build();
+    let results = Arc::new(Mutex::new(Vec::new()));
+    let plan = Arc::new(AllAtOnce {
+        results: results.clone(),
+    });
+    let (end, events) = execute(&lab, &lab.ssh_config, "h01", plan);
+    assert_eq!(end.exit_code, 0, "{events:#?}");
+    // Every step ran, in the order asked for, although the server took
+    // only two channels at a time.
+    let expected: Vec<String> = (1..=6).map(|i| format!("step-{i}")).collect();
+    assert_eq!(*results.lock().unwrap(), expected);
+    let log = lab.host("h01").sshd_log();
+    assert_eq!(log.matches("Connection from").count(), 1, "{log}");
+    assert_eq!(log.matches("Starting session: command").count(), 6, "{log}");
 }

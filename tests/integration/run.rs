@@ -189,3 +189,52 @@ fn a_closed_stdout_ends_quietly_with_the_summary_and_the_exit_code() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!stderr.contains("error"), "{stderr}");
 }
+
+/// The local processes whose command line contains `needle`: every lab
+/// host runs on this machine, so its remote commands are visible here.
+fn processes_matching(needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc")
+        .expect("/proc is readable")
+        .flatten()
+    {
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if cmdline.contains(needle) {
+            found.push(format!(
+                "{}: {cmdline}",
+                entry.file_name().to_string_lossy()
+            ));
+        }
+    }
+    found
+}
+
+/// Named after the defect: `--timeout` left the remote command running
+/// (TERM reached only the shell, and OpenSSH refuses signals for root).
+#[test]
+fn a_timed_out_command_leaves_no_process_behind() {
+    let lab = Lab::builder().healthy(1).build();
+    // A job in the background and one in the foreground, each its own
+    // process, plus the shell around them; durations no other run uses.
+    let unique = 40_000 + std::process::id() % 10_000;
+    let (background, foreground) = (format!("sleep {unique}1"), format!("sleep {unique}2"));
+    let command = format!("{background} & {foreground}; wait");
+    let run = invoke(
+        lab.fleet()
+            .args(["run", "--json", "--timeout", "1s", "h01", &command]),
+    );
+    run.assert_exit(1);
+    assert_eq!(run.results()["h01"]["status"], "timeout", "{run}");
+    let left = [
+        processes_matching(&background),
+        processes_matching(&foreground),
+    ]
+    .concat();
+    assert!(
+        left.is_empty(),
+        "still running after the timeout: {left:?}\n{run}"
+    );
+}
