@@ -80,6 +80,13 @@ Examples:
   fleet ls '@db,!db-03'            the db group but db-03
   fleet ls @failed                 the hosts that failed in the last run";
 
+const REPORT_EXAMPLES: &str = "\
+Examples:
+  fleet report shard-*.jsonl         the summary of a run done in shards
+  fleet run --json 'web-*' uptime | tee run.jsonl | fleet report -
+
+An HTML page of a run, to attach to a ticket, is fleet run --report FILE.html.";
+
 const COMPLETIONS_EXAMPLES: &str = "\
 Examples:
   fleet completions bash > ~/.local/share/bash-completion/completions/fleet
@@ -101,6 +108,7 @@ pub enum Command {
     Ls(LsArgs),
     /// Summarise the --json output of earlier runs (such as the shards of
     /// one run, concatenated), with the exit code that run would have.
+    #[command(after_help = REPORT_EXAMPLES)]
     Report(ReportArgs),
     /// Print a shell completion script.
     #[command(after_help = COMPLETIONS_EXAMPLES)]

@@ -72,7 +72,7 @@ fn usage_errors_exit_3() {
 #[test]
 fn every_subcommand_has_examples_and_a_manual_page() {
     let lab = Lab::builder().build();
-    for subcommand in ["run", "ls", "completions", "man"] {
+    for subcommand in ["run", "ls", "report", "completions", "man"] {
         let help = invoke(lab.fleet().args([subcommand, "--help"]));
         help.assert_exit(0);
         let examples = documented(&help.stdout, "Examples:");
