@@ -12,7 +12,7 @@
 //! complete, so a file under its final name is always whole. The
 //! directory must be new or empty ([`prepare`]): a previous run's files
 //! are never overwritten. Host names become file names through
-//! [`file_names`], which never maps two hosts to one name.
+//! `FileNames`, which never maps two hosts to one name.
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
@@ -52,28 +52,43 @@ pub fn prepare(dir: &Path) -> Result<(), String> {
 /// The file name base of each host: the alias where it is a safe file
 /// name, else the alias with every other character replaced by `_` and,
 /// so that two hosts never share a name, the first free `~N` suffix.
-/// Names are compared without case, for case-insensitive file systems.
-pub fn file_names(hosts: &[Arc<str>]) -> HashMap<Arc<str>, String> {
-    let mut taken: HashSet<String> = HashSet::from(["summary".to_string()]);
-    let mut names = HashMap::new();
-    // Safe aliases first, so none of them is pushed aside by the
-    // sanitized form of another.
-    let (safe, unsafe_): (Vec<&Arc<str>>, Vec<&Arc<str>>) =
-        hosts.iter().partition(|host| sanitize(host) == ***host);
-    for host in safe.into_iter().chain(unsafe_) {
-        if names.contains_key(host) {
-            continue;
+/// Names are compared without case, for case-insensitive file systems. A
+/// name once given never changes.
+struct FileNames {
+    names: HashMap<Arc<str>, String>,
+    taken: HashSet<String>,
+}
+
+impl FileNames {
+    fn new(hosts: &[Arc<str>]) -> FileNames {
+        let mut names = FileNames {
+            names: HashMap::new(),
+            taken: HashSet::from(["summary".to_string()]),
+        };
+        // Safe aliases first, so none of them is pushed aside by the
+        // sanitized form of another.
+        let (safe, unsafe_): (Vec<&Arc<str>>, Vec<&Arc<str>>) =
+            hosts.iter().partition(|host| sanitize(host) == ***host);
+        for host in safe.into_iter().chain(unsafe_) {
+            names.name(host);
         }
-        let base = sanitize(host);
-        let mut name = base.clone();
-        let mut n = 2;
-        while !taken.insert(name.to_lowercase()) {
-            name = format!("{base}~{n}");
-            n += 1;
-        }
-        names.insert(host.clone(), name);
+        names
     }
-    names
+
+    /// `host`'s name, given now if it has none yet.
+    fn name(&mut self, host: &Arc<str>) -> &str {
+        if !self.names.contains_key(host) {
+            let base = sanitize(host);
+            let mut name = base.clone();
+            let mut n = 2;
+            while !self.taken.insert(name.to_lowercase()) {
+                name = format!("{base}~{n}");
+                n += 1;
+            }
+            self.names.insert(host.clone(), name);
+        }
+        &self.names[host]
+    }
 }
 
 /// Letters, digits and `.-_@+:` are kept; anything else (a `/`, a space, a
@@ -102,7 +117,7 @@ fn sanitize(host: &str) -> String {
 pub(crate) struct OutDir {
     dir: PathBuf,
     command: String,
-    names: HashMap<Arc<str>, String>,
+    names: FileNames,
     /// The files of hosts still running, under temporary names.
     open: HashMap<Arc<str>, [Option<NamedTempFile>; 2]>,
     /// Every finished host, in the order it finished.
@@ -138,21 +153,10 @@ impl OutDir {
         OutDir {
             dir,
             command,
-            names: HashMap::new(),
+            names: FileNames::new(&[]),
             open: HashMap::new(),
             hosts: Vec::new(),
         }
-    }
-
-    fn name(&mut self, host: &Arc<str>) -> String {
-        if let Some(name) = self.names.get(host) {
-            return name.clone();
-        }
-        // A host missing from the run's list (only in tests): make room.
-        let mut all: Vec<Arc<str>> = self.names.keys().cloned().collect();
-        all.push(host.clone());
-        self.names = file_names(&all);
-        self.names[host].clone()
     }
 
     fn finish_host(
@@ -161,7 +165,7 @@ impl OutDir {
         outcome: &Outcome,
         duration: Duration,
     ) -> io::Result<()> {
-        let name = self.name(host);
+        let name = self.names.name(host).to_string();
         let files = self.open.remove(host).unwrap_or_default();
         for (file, extension) in files.into_iter().zip(["out", "err"]) {
             let path = self.dir.join(format!("{name}.{extension}"));
@@ -198,7 +202,7 @@ impl OutDir {
 
 impl Output for OutDir {
     fn begin(&mut self, hosts: &[Arc<str>], _: &mut Terminal) -> io::Result<()> {
-        self.names = file_names(hosts);
+        self.names = FileNames::new(hosts);
         Ok(())
     }
 
@@ -211,7 +215,7 @@ impl Output for OutDir {
                     Stream::Stdout => 0,
                     Stream::Stderr => 1,
                 };
-                let name = self.name(host);
+                let name = self.names.name(host);
                 let files = self.open.entry(host.clone()).or_default();
                 let file = match &mut files[slot] {
                     Some(file) => file,
@@ -264,8 +268,8 @@ mod tests {
 
     fn names(hosts: &[&str]) -> Vec<String> {
         let hosts: Vec<Arc<str>> = hosts.iter().map(|h| Arc::from(*h)).collect();
-        let names = file_names(&hosts);
-        hosts.iter().map(|h| names[h].clone()).collect()
+        let mut names = FileNames::new(&hosts);
+        hosts.iter().map(|h| names.name(h).to_string()).collect()
     }
 
     #[test]
@@ -291,6 +295,14 @@ mod tests {
                 "web~2"
             ]
         );
+    }
+
+    #[test]
+    fn a_host_named_late_takes_a_free_name() {
+        let hosts: Vec<Arc<str>> = vec![Arc::from("a/b")];
+        let mut names = FileNames::new(&hosts);
+        assert_eq!(names.name(&Arc::from("a_b")), "a_b~2");
+        assert_eq!(names.name(&hosts[0]), "a_b");
     }
 
     #[test]
