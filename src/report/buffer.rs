@@ -68,7 +68,7 @@ impl Output for BufferPrinter {
                     } else {
                         Style::new()
                     };
-                    let label = self.prefix.label(host).unwrap_or(host);
+                    let label = sanitize(self.prefix.label(host).unwrap_or(host));
                     write!(out, "{bold}── {label}{bold:#}")?;
                     if let Some(cause) = outcome.cause() {
                         write!(out, " · {}", sanitize(&cause.to_string()))?;

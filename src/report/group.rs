@@ -208,9 +208,10 @@ pub(crate) fn ran(outcome: &Outcome) -> bool {
 }
 
 impl Group {
-    /// `web-[001-037,039-050]`.
+    /// `web-[001-037,039-050]`, escaped for display: aliases come from
+    /// local files, which are escaped like remote text.
     pub(crate) fn folded(&self) -> String {
-        nodeset::fold(self.hosts.iter().map(|h| &**h))
+        sanitize(&nodeset::fold(self.hosts.iter().map(|h| &**h))).into_owned()
     }
 }
 
