@@ -338,6 +338,7 @@ impl SessionsHost {
             stdin: None,
             output: Capture::Keep(64),
             timeout: None,
+            expect: None,
         };
         Next::RunAll(vec![step; self.channels])
     }

@@ -16,6 +16,7 @@ use russh::keys::ssh_key::{HashAlg, PublicKey};
 use crate::known_hosts::{HostId, KnownHosts, Verdict};
 use crate::location::Location;
 use crate::outcome::Status;
+use crate::plan::Missed;
 
 /// What went wrong on one host. Serialized into `--json` results, so that
 /// `fleet report` can rebuild a summary, hints included, from them.
@@ -105,6 +106,12 @@ pub enum Cause {
     // Running the work.
     /// The command exited non-zero.
     Exited(u32),
+    /// The command ran to `exit`, but its output missed `--expect` or
+    /// matched `--expect-not`.
+    Mismatch {
+        verdict: Missed,
+        exit: u32,
+    },
     /// The command was killed by this signal (`TERM`, `KILL`…).
     Killed(String),
     /// The command still ran after `--timeout`.
@@ -168,6 +175,7 @@ impl Cause {
             FingerprintMismatch { .. } => Status::Mismatch,
             AuthDenied { .. } => Status::AuthFailed,
             Exited(_) | Killed(_) | Unexpected(_) => Status::Failed,
+            Mismatch { .. } => Status::Mismatch,
             Timeout(_) => Status::Timeout,
             LearnFailed(_)
             | KnownHostsUnreadable { .. }
@@ -192,8 +200,16 @@ impl Cause {
     pub fn reached(&self) -> bool {
         use Cause::*;
         match self {
-            Exited(_) | Killed(_) | Timeout(_) | NoExitStatus | ChannelRefused(_) | ExecRefused
-            | ExecFailed(_) | PlanError(_) | Unexpected(_) => true,
+            Exited(_)
+            | Mismatch { .. }
+            | Killed(_)
+            | Timeout(_)
+            | NoExitStatus
+            | ChannelRefused(_)
+            | ExecRefused
+            | ExecFailed(_)
+            | PlanError(_)
+            | Unexpected(_) => true,
             // Never started, or cut off by the user: neither says the host
             // is unreachable, and the run exits 130 or for other hosts.
             Skipped(_) | Interrupted => true,
@@ -298,6 +314,8 @@ impl fmt::Display for Cause {
             Protocol(text) => f.write_str(text),
             Unsupported(what) => f.write_str(what),
             Exited(code) => write!(f, "exit {code}"),
+            Mismatch { verdict, exit: 0 } => write!(f, "{verdict}"),
+            Mismatch { verdict, exit } => write!(f, "{verdict} (exit {exit})"),
             Killed(signal) => write!(f, "killed by signal {signal}"),
             Timeout(limit) => write!(
                 f,

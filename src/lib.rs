@@ -23,6 +23,7 @@
 //! [`cause::Cause`], never an early return.
 
 pub mod app;
+pub mod atomic_file;
 pub mod cause;
 pub mod cli;
 pub mod duration;
@@ -32,6 +33,7 @@ pub mod exec;
 pub mod finding;
 pub mod hosts;
 pub mod known_hosts;
+pub mod last_run;
 pub mod location;
 pub mod outcome;
 pub mod plan;

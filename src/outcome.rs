@@ -14,6 +14,10 @@ pub enum Status {
     Ok,
     /// The command ran and exited non-zero or was killed by a signal.
     Failed,
+    /// The command ran, but its output did not pass `--expect` or
+    /// `--expect-not`; or (keyscan `--verify`) a host key differs from
+    /// its out-of-band fingerprint.
+    Mismatch,
     /// The command was started but did not finish within `--timeout`.
     Timeout,
     /// No SSH session: refused, no route, DNS failure, connect timeout.
@@ -24,8 +28,6 @@ pub enum Status {
     HostKeyChanged,
     /// The host presented a key that known_hosts marks `@revoked`.
     HostKeyRevoked,
-    /// keyscan `--verify`: a key differs from its out-of-band fingerprint.
-    Mismatch,
     /// Every authentication method was refused.
     AuthFailed,
     /// Anything else: a protocol error, a server that refused a channel…
@@ -41,12 +43,12 @@ impl Status {
     pub const ALL: [Status; 12] = [
         Status::Ok,
         Status::Failed,
+        Status::Mismatch,
         Status::Timeout,
         Status::Unreachable,
         Status::HostKeyUnknown,
         Status::HostKeyChanged,
         Status::HostKeyRevoked,
-        Status::Mismatch,
         Status::AuthFailed,
         Status::Error,
         Status::Interrupted,
@@ -58,12 +60,12 @@ impl Status {
         match self {
             Status::Ok => "ok",
             Status::Failed => "failed",
+            Status::Mismatch => "mismatch",
             Status::Timeout => "timeout",
             Status::Unreachable => "unreachable",
             Status::HostKeyUnknown => "host_key_unknown",
             Status::HostKeyChanged => "host_key_changed",
             Status::HostKeyRevoked => "host_key_revoked",
-            Status::Mismatch => "mismatch",
             Status::AuthFailed => "auth_failed",
             Status::Error => "error",
             Status::Interrupted => "interrupted",
@@ -74,6 +76,13 @@ impl Status {
     /// This status's place in [`Status::ALL`].
     pub fn index(self) -> usize {
         self as usize
+    }
+
+    /// Parses a name as [`Status::as_str`] writes it.
+    pub fn parse(name: &str) -> Option<Status> {
+        Status::ALL
+            .into_iter()
+            .find(|status| status.as_str() == name)
     }
 }
 
@@ -109,7 +118,7 @@ impl Outcome {
     pub fn failed(cause: Cause) -> Outcome {
         Outcome {
             exit_code: match cause {
-                Cause::Exited(code) => Some(code),
+                Cause::Exited(code) | Cause::Mismatch { exit: code, .. } => Some(code),
                 _ => None,
             },
             cause: Some(cause),

@@ -2,16 +2,21 @@
 //! environment merged into one validated value. The command line wins, then
 //! the inventory, then built-in defaults.
 
+use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use crate::cli::{ColorChoice, FanoutArgs, GlobalArgs, RolloutArgs, Selection};
+use crate::cli::{
+    ColorChoice, FanoutArgs, GlobalArgs, GroupWhen, OutputArgs, PrefixFormat, RolloutArgs,
+    Selection,
+};
 use crate::error::SetupError;
 use crate::exec::{ExecOptions, Fanout, DEFAULT_JUMP_PARALLEL};
 use crate::hosts::shard::Shard;
-use crate::hosts::InventoryDefaults;
+use crate::hosts::{InventoryDefaults, Target};
 use crate::plan::{Schedule, Share};
-use crate::report::{OutputMode, ReportOptions};
+use crate::report::{Addresses, Files, OutputMode, Prefix, ReportOptions};
 
 /// How many hosts are worked on at once when nothing says otherwise.
 pub const DEFAULT_PARALLEL: usize = 64;
@@ -52,6 +57,10 @@ impl Settings {
                 mode,
                 color: !mode.is_json() && use_color(global.color),
                 progress: std::io::stderr().is_terminal(),
+                prefix: Prefix::Alias,
+                checks: false,
+                files: Files::NONE,
+                addresses: None,
             },
             fanout: Fanout {
                 parallel: fanout
@@ -80,6 +89,66 @@ pub fn schedule(args: &RolloutArgs, default: Schedule) -> Result<Schedule, Setup
         batch: args.batch.or(default.batch),
         max_failures: args.max_failures.or(default.max_failures),
     })
+}
+
+/// The output mode the output flags ask for; `--json` is decided by
+/// [`Settings::new`].
+pub fn output_mode(args: &OutputArgs) -> Result<OutputMode, SetupError> {
+    Ok(match (args.group, args.diff, args.buffer) {
+        (Some(GroupWhen::Live), true, _) => {
+            return Err(SetupError::Usage(
+                "--diff needs the whole output of each host: use it with -b, not --group=live"
+                    .into(),
+            ))
+        }
+        (Some(GroupWhen::Live), false, _) => OutputMode::LiveGrouped,
+        (_, true, _) => OutputMode::Diff,
+        (Some(GroupWhen::End), false, _) => OutputMode::Grouped,
+        (None, false, true) => OutputMode::Buffer,
+        (None, false, false) => OutputMode::Lines,
+    })
+}
+
+/// The line prefix `--format` or `-N` asks for, labels worked out from the
+/// targets. Without a prefix, lines of several hosts could not be told
+/// apart, so `-N` takes one host only.
+pub fn prefix(args: &OutputArgs, targets: &[Target]) -> Result<Prefix, SetupError> {
+    if args.no_prefix {
+        return match targets {
+            [_] => Ok(Prefix::None),
+            _ => Err(SetupError::Usage(format!(
+                "-N/--no-prefix prints lines without their host, so it takes one host;                  {} are selected (use --out-dir to keep each host's output apart)",
+                targets.len()
+            ))),
+        };
+    }
+    let label = |target: &Target| {
+        let o = &target.options;
+        match args.format {
+            PrefixFormat::Alias => target.alias.clone(),
+            PrefixFormat::Address if o.port == 22 => o.hostname.clone(),
+            PrefixFormat::Address => format!("{}:{}", o.hostname, o.port),
+            PrefixFormat::UserAtAlias => format!("{}@{}", o.user, target.alias),
+        }
+    };
+    Ok(match args.format {
+        PrefixFormat::Alias => Prefix::Alias,
+        _ => {
+            let labels: HashMap<String, String> = targets
+                .iter()
+                .map(|t| (t.alias.clone(), label(t)))
+                .collect();
+            Prefix::Labels(Arc::new(labels))
+        }
+    })
+}
+
+/// The address of each target, as grouping reads it.
+pub fn addresses(targets: &[Target]) -> Addresses {
+    let all = targets
+        .iter()
+        .map(|t| (t.alias.clone(), t.options.hostname.clone()));
+    Some(Arc::new(all.collect()))
 }
 
 /// The shard a selection asks for: `--shard K/N` (or `FLEET_SHARD`), or

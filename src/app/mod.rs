@@ -23,6 +23,7 @@ use crate::exec::{self, Interrupts};
 use crate::hosts::ssh_config::{LocalEnv, SshConfig};
 use crate::hosts::{Catalog, Target};
 use crate::hosts::{Inventory, InventoryDefaults, InventoryFile};
+use crate::last_run::LastRun;
 use crate::plan::Plan;
 use crate::report;
 use crate::settings::{self, Settings};
@@ -45,6 +46,7 @@ pub fn run(cli: Cli) -> Result<i32, SetupError> {
             clap_complete::generate(*shell, &mut Cli::command(), "fleet", &mut script);
             write_stdout(&script)
         }
+        Command::Man { subcommand } => write_stdout(&man_page(subcommand.as_deref())?),
         Command::Ls(args) => ls::run(&cli.global, args),
         Command::Run(args) => run::run(&cli.global, args),
         Command::Report(args) => summarize::run(&cli.global, args),
@@ -52,6 +54,40 @@ pub fn run(cli: Cli) -> Result<i32, SetupError> {
         Command::KnownHosts(args) => known_hosts::run(&cli.global, args),
         Command::Audit(args) => audit::run(&cli.global, args),
     }
+}
+
+/// The roff manual page of fleet, or of one of its subcommands, rendered
+/// from the same definitions as `--help`.
+fn man_page(subcommand: Option<&str>) -> Result<Vec<u8>, SetupError> {
+    let fleet = Cli::command();
+    let page = match subcommand {
+        None => fleet,
+        Some(name) => {
+            let names: Vec<String> = fleet
+                .get_subcommands()
+                .map(|c| c.get_name().to_string())
+                .collect();
+            let found = fleet.find_subcommand(name).cloned();
+            let Some(command) = found else {
+                return Err(SetupError::Usage(format!(
+                    "fleet man {name}: no such subcommand (one of {})",
+                    names.join(", ")
+                )));
+            };
+            // `fleet-run(1)`, run as `fleet run`.
+            let bin = format!("fleet {}", command.get_name());
+            let name = format!("fleet-{}", command.get_name());
+            command
+                .name(name)
+                .bin_name(bin)
+                .version(env!("CARGO_PKG_VERSION"))
+        }
+    };
+    let mut roff = Vec::new();
+    clap_mangen::Man::new(page)
+        .render(&mut roff)
+        .map_err(SetupError::Output)?;
+    Ok(roff)
 }
 
 /// What every subcommand reads first: the local environment, ssh_config
@@ -77,7 +113,9 @@ impl Context {
             // only (each jump host keeps its own ssh_config).
             options.insert(0, ("ProxyJump".to_string(), jump.clone()));
         }
-        let catalog = Catalog::new(ssh_config, inventory).with_options(options);
+        let catalog = Catalog::new(ssh_config, inventory)
+            .with_options(options)
+            .with_last_run(LastRun::path(&env.home));
         Ok(Context {
             env,
             catalog,
@@ -166,7 +204,7 @@ async fn execute(
     let interrupts = Interrupts::default();
     tokio::spawn(exec::signal::listen(interrupts.clone()));
     let (events, received) = mpsc::channel(EVENT_QUEUE);
-    let options = settings.report;
+    let options = settings.report.clone();
     let reporting = std::thread::spawn(move || report_loop(received, &options));
     let end = exec::execute(plan, hosts, &settings.fanout, events, interrupts).await;
     // The outputs have seen every event once the channel is drained; a

@@ -5,9 +5,10 @@ use std::sync::Arc;
 use super::{block_on, execute, Context};
 use crate::cli::{GlobalArgs, RunArgs};
 use crate::error::SetupError;
+use crate::last_run::LastRun;
 use crate::plan::run::RunPlan;
-use crate::plan::{Input, Schedule};
-use crate::report::OutputMode;
+use crate::plan::{Expectations, Input, Schedule};
+use crate::report::{out_dir, Files};
 use crate::settings::{self, Settings};
 use crate::spool::Spool;
 
@@ -16,14 +17,30 @@ pub(super) fn run(global: &GlobalArgs, args: &RunArgs) -> Result<i32, SetupError
     let context = Context::load(global)?;
     let targets = context.targets(&args.selection)?;
     let schedule = settings::schedule(&args.rollout, Schedule::default())?;
-    let settings = Settings::new(
+    let mut settings = Settings::new(
         global,
         &args.fanout,
         schedule,
-        OutputMode::Lines,
+        settings::output_mode(&args.output)?,
         &context.defaults,
         context.env.home.clone(),
     );
+    let expect = Expectations::new(&args.expect, &args.expect_not).map_err(SetupError::Usage)?;
+    let command = args.command.join(" ");
+    let output = &args.output;
+    settings.report.prefix = settings::prefix(output, &targets)?;
+    settings.report.checks = !expect.is_empty();
+    settings.report.addresses = settings::addresses(&targets);
+    if let Some(dir) = &output.out_dir {
+        out_dir::prepare(dir).map_err(SetupError::Usage)?;
+    }
+    settings.report.files = Files {
+        command: command.clone(),
+        out_dir: output.out_dir.clone(),
+        html: output.report.clone(),
+        rerun_file: output.rerun_file.clone(),
+        last_run: Some(LastRun::path(&context.env.home)),
+    };
     let timeout = args.timeout.or(context.defaults.timeout);
     block_on(async {
         let stdin = if args.stdin {
@@ -32,7 +49,7 @@ pub(super) fn run(global: &GlobalArgs, args: &RunArgs) -> Result<i32, SetupError
         } else {
             None
         };
-        let plan = RunPlan::new(args.command.join(" "), stdin, timeout);
+        let plan = RunPlan::new(command, stdin, timeout, expect);
         execute(Arc::new(plan), &targets, &settings).await
     })
 }

@@ -10,7 +10,7 @@ use crate::error::{exit, SetupError};
 use crate::event::Event;
 use crate::location::Location;
 use crate::report::replay::Replay;
-use crate::report::{self, OutputMode, ReportOptions};
+use crate::report::{self, Files, OutputMode, Prefix, ReportOptions};
 use crate::settings;
 
 pub(super) fn run(global: &GlobalArgs, args: &ReportArgs) -> Result<i32, SetupError> {
@@ -28,6 +28,10 @@ pub(super) fn run(global: &GlobalArgs, args: &ReportArgs) -> Result<i32, SetupEr
         mode: OutputMode::Lines,
         color: settings::use_color(global.color),
         progress: false,
+        prefix: Prefix::Alias,
+        checks: false,
+        files: Files::NONE,
+        addresses: None,
     };
     let mut reporters = report::build(&options, Box::new(io::stdout()), Box::new(io::stderr()));
     let mut code = exit::OK;

@@ -76,12 +76,12 @@ pub(crate) const STATUSES: &str = "\
 Host statuses (in the summary and in --json):
   ok                the command ran and exited 0
   failed            the command exited non-zero or was killed (audit: an --expect failed)
+  mismatch          the output failed --expect(-not); keyscan --verify: another key
   timeout           the command ran longer than --timeout
   unreachable       no SSH session: refused, no route, DNS, connect timeout
   host_key_unknown  known_hosts has no key for the host
   host_key_changed  the host presented another key than known_hosts holds
   host_key_revoked  the host presented a key marked @revoked in known_hosts
-  mismatch          keyscan --verify: a key differs from its out-of-band fingerprint
   auth_failed       the server refused every identity
   error             anything else: a protocol error, a refused channel...
   interrupted       abandoned by a second Ctrl-C while it ran
@@ -95,14 +95,41 @@ pub enum ColorChoice {
     Never,
 }
 
+const LS_EXAMPLES: &str = "\
+Examples:
+  fleet ls 'web-*'                 every web host, with its address, user and keys
+  fleet ls '@db,!db-03'            the db group but db-03
+  fleet ls @failed                 the hosts that failed in the last run";
+
+const REPORT_EXAMPLES: &str = "\
+Examples:
+  fleet report shard-*.jsonl         the summary of a run done in shards
+  fleet run --json 'web-*' uptime | tee run.jsonl | fleet report -
+
+An HTML page of a run, to attach to a ticket, is fleet run --report FILE.html.";
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  fleet completions bash > ~/.local/share/bash-completion/completions/fleet
+  fleet completions zsh > ~/.zfunc/_fleet        (with ~/.zfunc in $fpath)
+  fleet completions fish > ~/.config/fish/completions/fleet.fish";
+
+const MAN_EXAMPLES: &str = "\
+Examples:
+  fleet man > ~/.local/share/man/man1/fleet.1
+  fleet man run > ~/.local/share/man/man1/fleet-run.1
+  fleet man | man -l -";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a command on every selected host.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Show what selectors resolve to, without connecting.
+    #[command(after_help = LS_EXAMPLES)]
     Ls(LsArgs),
     /// Summarise the --json output of earlier runs (such as the shards of
     /// one run, concatenated), with the exit code that run would have.
+    #[command(after_help = REPORT_EXAMPLES)]
     Report(ReportArgs),
     /// Collect every host key of the selected hosts, check them against
     /// known_hosts and fingerprints obtained out of band, and print or
@@ -115,9 +142,17 @@ pub enum Command {
     /// version, algorithms, authentication methods, known_hosts match.
     Audit(AuditArgs),
     /// Print a shell completion script.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), of fleet or of one subcommand.
+    #[command(after_help = MAN_EXAMPLES)]
+    Man {
+        /// The subcommand whose page to print, e.g. run.
+        #[arg(value_name = "SUBCOMMAND")]
+        subcommand: Option<String>,
     },
 }
 
@@ -166,6 +201,81 @@ pub struct FanoutArgs {
     /// result, and a final summary.
     #[arg(long)]
     pub json: bool,
+}
+
+/// How a run's output is shown and kept: grouped, per host, in files, as
+/// an HTML report, and with which prefix.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Show hosts whose output (stdout, stderr and exit status) is
+    /// identical once, under their folded names, largest group first and
+    /// the odd ones marked; -b/--group=end at the end, --group=live line by
+    /// line as lines arrive.
+    #[arg(
+        short = 'b',
+        long = "group",
+        value_enum,
+        value_name = "WHEN",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "end",
+        conflicts_with_all = ["json", "buffer"]
+    )]
+    pub group: Option<GroupWhen>,
+
+    /// Show each group that differs from the largest as a unified diff
+    /// against it (implies -b).
+    #[arg(long, conflicts_with_all = ["json", "buffer"])]
+    pub diff: bool,
+
+    /// Print each host's output as one block when the host finishes,
+    /// never interleaved with other hosts'.
+    #[arg(long, conflicts_with = "json")]
+    pub buffer: bool,
+
+    /// Write each host's exact output to DIR/HOST.out and DIR/HOST.err, its
+    /// status to DIR/HOST.status, and the run to DIR/summary.json; DIR must
+    /// be new or empty.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+
+    /// Write a self-contained HTML report of the run: hosts, statuses,
+    /// durations, grouped outputs and diffs.
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
+
+    /// Write the hosts that did not succeed to FILE, one per line.
+    #[arg(long, value_name = "FILE")]
+    pub rerun_file: Option<PathBuf>,
+
+    /// What each output line is prefixed with.
+    #[arg(long, value_enum, value_name = "PREFIX", default_value_t = PrefixFormat::Alias)]
+    pub format: PrefixFormat,
+
+    /// Print lines without a host prefix; only when one host is selected.
+    #[arg(short = 'N', long, conflicts_with_all = ["format", "json"])]
+    pub no_prefix: bool,
+}
+
+/// When `-b` groups output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupWhen {
+    /// Once every host is done.
+    End,
+    /// Line by line, as lines arrive.
+    Live,
+}
+
+/// The per-host prefix of output lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PrefixFormat {
+    /// The alias it was selected by: web-01.
+    Alias,
+    /// The address connected to: 10.0.0.7, or 10.0.0.7:2222 off port 22.
+    Address,
+    /// The login user and alias: deploy@web-01.
+    #[value(name = "user@alias")]
+    UserAtAlias,
 }
 
 /// Staged rollouts: a canary first, then batches, stopping when too many
@@ -235,6 +345,30 @@ mod tests {
         };
         assert_eq!(run.fanout.parallel, Some(8));
         assert_eq!(run.command, ["ls", "-la", "-p"]);
+    }
+
+    #[test]
+    fn group_takes_an_optional_value_only_after_equals() {
+        let parse = |args: &[&str]| {
+            let mut all = vec!["fleet", "run"];
+            all.extend(args);
+            match Cli::try_parse_from(all).map(|cli| cli.command) {
+                Ok(Command::Run(run)) => Ok((run.output.group, run.selection.selectors)),
+                Ok(_) => panic!("not run"),
+                Err(e) => Err(e.kind()),
+            }
+        };
+        assert_eq!(
+            parse(&["-b", "web-*", "true"]),
+            Ok((Some(GroupWhen::End), "web-*".into()))
+        );
+        assert_eq!(
+            parse(&["--group=live", "web-*", "true"]),
+            Ok((Some(GroupWhen::Live), "web-*".into()))
+        );
+        assert_eq!(parse(&["web-*", "true"]), Ok((None, "web-*".into())));
+        assert!(parse(&["-b", "--json", "web-*", "true"]).is_err());
+        assert!(parse(&["-b", "--buffer", "web-*", "true"]).is_err());
     }
 
     #[test]

@@ -93,6 +93,7 @@ mod tests {
                     stdout: Bytes::from(format!("{} said {code}", step.command)),
                     stderr: Bytes::new(),
                     truncated: false,
+                    verdict: None,
                 });
             }
             results
@@ -110,6 +111,7 @@ mod tests {
             stdin: None,
             output: Capture::Keep(1024),
             timeout: None,
+            expect: None,
         })
     }
 

@@ -19,7 +19,7 @@ use super::handshake::Session;
 use super::lines::LineCutter;
 use crate::cause::Cause;
 use crate::event::{Event, Stream, Tail};
-use crate::plan::{Capture, Input, Step, StepResult};
+use crate::plan::{Capture, ExpectMatcher, Input, Step, StepResult};
 
 /// How long the process-group kill after a timeout may take before the
 /// step gives up on it.
@@ -48,7 +48,8 @@ pub async fn run(
     events: &mpsc::Sender<Event>,
     alone: impl Fn() -> bool,
 ) -> StepResult {
-    let mut output = Collected::new(step.output, host, events);
+    let checks = step.expect.as_ref().map(|expect| expect.matcher());
+    let mut output = Collected::new(step.output, checks, host, events);
     let exit = run_channel(session, channel, &step, &mut output, alone).await;
     output.finish(exit).await
 }
@@ -208,6 +209,8 @@ enum Collected<'a> {
         events: &'a mpsc::Sender<Event>,
         stdout: LineCutter,
         stderr: LineCutter,
+        /// The step's `--expect` checks, fed every stdout piece.
+        checks: Option<ExpectMatcher<'a>>,
     },
     Keep {
         limit: usize,
@@ -218,13 +221,19 @@ enum Collected<'a> {
 }
 
 impl<'a> Collected<'a> {
-    fn new(capture: Capture, host: &'a Arc<str>, events: &'a mpsc::Sender<Event>) -> Self {
+    fn new(
+        capture: Capture,
+        checks: Option<ExpectMatcher<'a>>,
+        host: &'a Arc<str>,
+        events: &'a mpsc::Sender<Event>,
+    ) -> Self {
         match capture {
             Capture::Stream => Collected::Stream {
                 host,
                 events,
                 stdout: LineCutter::default(),
                 stderr: LineCutter::default(),
+                checks,
             },
             Capture::Keep(limit) => Collected::Keep {
                 limit,
@@ -242,12 +251,14 @@ impl<'a> Collected<'a> {
                 events,
                 stdout,
                 stderr,
+                checks,
             } => {
                 let cutter = match stream {
                     Stream::Stdout => stdout,
                     Stream::Stderr => stderr,
                 };
                 for (data, tail) in cutter.push(data) {
+                    check(checks, stream, &data, tail);
                     send(events, host, stream, data, tail).await;
                 }
             }
@@ -276,11 +287,13 @@ impl<'a> Collected<'a> {
                 events,
                 mut stdout,
                 mut stderr,
+                mut checks,
             } => {
                 for (stream, cutter) in
                     [(Stream::Stdout, &mut stdout), (Stream::Stderr, &mut stderr)]
                 {
                     if let Some((data, tail)) = cutter.finish() {
+                        check(&mut checks, stream, &data, tail);
                         send(events, host, stream, data, tail).await;
                     }
                 }
@@ -289,6 +302,7 @@ impl<'a> Collected<'a> {
                     stdout: Bytes::new(),
                     stderr: Bytes::new(),
                     truncated: false,
+                    verdict: checks.and_then(ExpectMatcher::finish),
                 }
             }
             Collected::Keep {
@@ -301,8 +315,16 @@ impl<'a> Collected<'a> {
                 stdout: stdout.freeze(),
                 stderr: stderr.freeze(),
                 truncated,
+                verdict: None,
             },
         }
+    }
+}
+
+/// Feeds a stdout piece to the step's checks, if it has any.
+fn check(checks: &mut Option<ExpectMatcher<'_>>, stream: Stream, data: &[u8], tail: Tail) {
+    if let (Some(checks), Stream::Stdout) = (checks, stream) {
+        checks.feed(data, tail);
     }
 }
 

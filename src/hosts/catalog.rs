@@ -8,6 +8,7 @@
 
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 use std::rc::Rc;
 
 use globset::GlobSet;
@@ -17,6 +18,7 @@ use super::inventory::{Inventory, InventoryHost};
 use super::selector::{Item, Pattern, Selector};
 use super::ssh_config::{self, HostOptions, SshConfig};
 use super::Target;
+use crate::last_run::{LastRun, RunFilter};
 
 /// ssh_config and the inventories, ready to turn selectors into targets.
 pub struct Catalog {
@@ -26,6 +28,8 @@ pub struct Catalog {
     known: HashSet<String>,
     /// `-o Keyword=Value` from the command line, for every target.
     options: Vec<(String, String)>,
+    /// The last run's record, which `@failed` and `@ok` read.
+    last_run: Option<PathBuf>,
 }
 
 /// Group members already worked out during one selection, so a group that
@@ -52,7 +56,15 @@ impl Catalog {
             inventory,
             known,
             options: Vec::new(),
+            last_run: None,
         }
+    }
+
+    /// Reads the last run's record from `path` for `@failed` and `@ok`
+    /// (only when a selector asks).
+    pub fn with_last_run(mut self, path: PathBuf) -> Catalog {
+        self.last_run = Some(path);
+        self
     }
 
     /// Applies command-line `-o Keyword=Value` options to every target.
@@ -188,6 +200,7 @@ impl Catalog {
     fn included(&self, item: &Item, memo: &mut GroupMemo) -> Result<Vec<String>, TargetError> {
         match &item.pattern {
             Pattern::Group(group) => Ok(self.selected_group(group, memo)?.to_vec()),
+            Pattern::LastRun(filter) => self.last_run_hosts(item, *filter),
             Pattern::Hosts(hosts) => {
                 let mut names = hosts.names.clone();
                 names.extend(
@@ -217,6 +230,7 @@ impl Catalog {
     ) -> Result<Vec<String>, TargetError> {
         let names = match &item.pattern {
             Pattern::Group(group) => self.selected_group(group, memo)?.to_vec(),
+            Pattern::LastRun(filter) => self.last_run_hosts(item, *filter)?,
             Pattern::Hosts(hosts) => {
                 let mut names: Vec<String> = hosts
                     .names
@@ -233,6 +247,24 @@ impl Catalog {
         if names.is_empty() {
             return Err(TargetError::ExcludesNothing {
                 item: item.text.clone(),
+            });
+        }
+        Ok(names)
+    }
+
+    /// The hosts of the last run that `filter` picks; never none.
+    fn last_run_hosts(&self, item: &Item, filter: RunFilter) -> Result<Vec<String>, TargetError> {
+        let error = |source| TargetError::LastRun {
+            item: item.text.clone(),
+            source,
+        };
+        let path = self.last_run.clone().unwrap_or_default();
+        let record = LastRun::load(&path).map_err(error)?;
+        let names = record.select(filter);
+        if names.is_empty() {
+            return Err(TargetError::LastRunNoMatch {
+                item: item.text.clone(),
+                last_run: record.describe(),
             });
         }
         Ok(names)

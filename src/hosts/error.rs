@@ -25,6 +25,9 @@ pub enum TargetError {
     #[error("{at}: {message}")]
     Inventory { at: Location, message: String },
 
+    #[error("{at}: group name '{group}' is reserved: @failed, @failed:STATUS and @ok select hosts by how the last run ended; rename the group")]
+    ReservedGroup { at: Location, group: String },
+
     #[error("{at}: group '{group}' includes unknown group '{child}'; define [groups.{child}] or fix the name")]
     UnknownChild {
         at: Location,
@@ -58,6 +61,15 @@ pub enum TargetError {
         item: String,
         known: String,
     },
+
+    #[error("selector '{item}'")]
+    LastRun {
+        item: String,
+        source: crate::last_run::LastRunError,
+    },
+
+    #[error("selector '{item}' matches no host: {last_run}")]
+    LastRunNoMatch { item: String, last_run: String },
 
     #[error("exclusion '!{item}' matches no known or selected host; fix it so the host you meant is really left out")]
     ExcludesNothing { item: String },

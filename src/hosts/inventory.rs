@@ -22,6 +22,7 @@ use toml::Spanned;
 use super::error::TargetError;
 use super::selector::{check_name, HostPattern, Pattern};
 use crate::duration;
+use crate::last_run::RunFilter;
 use crate::location::Location;
 
 /// One inventory file to read.
@@ -352,6 +353,12 @@ fn parse_group(
     group: GroupToml,
 ) -> Result<(String, Group), TargetError> {
     source.check(&name.span(), check_name(name.get_ref()))?;
+    if RunFilter::reserves(name.get_ref()) {
+        return Err(TargetError::ReservedGroup {
+            at: source.at(&name.span()),
+            group: name.into_inner(),
+        });
+    }
     let members = group
         .hosts
         .into_iter()
@@ -393,6 +400,10 @@ fn parse_member(source: &Source<'_>, entry: Spanned<String>) -> Result<Member, T
         }),
         Ok(Pattern::Group(group)) => fail(format!(
             "'{text}': list nested groups in children, e.g. children = [\"{group}\"]"
+        )),
+        Ok(Pattern::LastRun(_)) => fail(format!(
+            "'{text}' selects by the last run, which changes with every run; a group lists \
+             names, ranges or globs"
         )),
         Err(problem) => fail(problem),
     }

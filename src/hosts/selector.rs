@@ -6,6 +6,8 @@
 //! * a glob over known names (`web-*`, `db-?`, `{web,db}-1*`): it must match
 //!   at least one, so a typo never quietly selects nothing;
 //! * `@group`: an inventory group, with its nested children;
+//! * `@failed`, `@failed:STATUS`, `@ok`: hosts by how they ended in the
+//!   last run ([`crate::last_run`]);
 //! * a range (`web-[01-20]`, `web-[1,3,5]`): plain names, zero padding kept;
 //! * a plain name, which need not be known anywhere, exactly as with `ssh`;
 //! * any of these after `!`, which removes hosts whatever its position.
@@ -18,6 +20,7 @@ use globset::{ErrorKind, Glob, GlobSet, GlobSetBuilder};
 
 use super::error::TargetError;
 use super::nodeset;
+use crate::last_run::RunFilter;
 
 /// A parsed selector argument plus the `--exclude` patterns.
 #[derive(Debug)]
@@ -41,6 +44,8 @@ pub(crate) struct Item {
 pub(crate) enum Pattern {
     /// `@name`
     Group(String),
+    /// `@failed`, `@failed:STATUS`, `@ok`.
+    LastRun(RunFilter),
     /// Names and globs, after ranges are expanded.
     Hosts(HostPattern),
 }
@@ -123,6 +128,9 @@ impl Pattern {
     /// with the quoted item, for the caller to place.
     pub(crate) fn parse(text: &str) -> Result<Pattern, String> {
         if let Some(group) = text.strip_prefix('@') {
+            if let Some(filter) = RunFilter::parse(group) {
+                return filter.map(Pattern::LastRun);
+            }
             check_name(group).map_err(|problem| format!("'{text}': {problem}"))?;
             return Ok(Pattern::Group(group.to_string()));
         }
@@ -220,7 +228,7 @@ mod tests {
     fn hosts(text: &str) -> HostPattern {
         match Pattern::parse(text).unwrap() {
             Pattern::Hosts(hosts) => hosts,
-            Pattern::Group(group) => panic!("{text} parsed as group {group}"),
+            other => panic!("{text} parsed as {other:?}"),
         }
     }
 
@@ -268,6 +276,26 @@ mod tests {
         assert!(matches!(&selector.include()[0].pattern, Pattern::Group(g) if g == "web"));
         let excluded: Vec<_> = selector.exclude().iter().map(|i| i.text.as_str()).collect();
         assert_eq!(excluded, ["web-03", "db-*", "@canary"]);
+    }
+
+    #[test]
+    fn the_last_run_is_selected_by_status() {
+        use crate::outcome::Status;
+        let parse = |text| Pattern::parse(text).unwrap();
+        assert!(matches!(
+            parse("@failed"),
+            Pattern::LastRun(RunFilter::Failed)
+        ));
+        assert!(matches!(
+            parse("@failed:unreachable"),
+            Pattern::LastRun(RunFilter::Status(Status::Unreachable))
+        ));
+        assert!(matches!(
+            parse("@ok"),
+            Pattern::LastRun(RunFilter::Status(Status::Ok))
+        ));
+        assert!(matches!(parse("@oks"), Pattern::Group(_)));
+        assert!(Pattern::parse("@failed:fine").is_err());
     }
 
     #[test]

@@ -11,12 +11,14 @@
 //! are plain state machines that tests can drive without a network.
 
 pub mod audit;
+mod expect;
 pub mod keyscan;
 pub mod reference;
 pub mod run;
 mod schedule;
 mod step;
 
+pub use expect::{ExpectMatcher, Expectations, Missed};
 pub use schedule::{Schedule, Share};
 #[cfg(test)]
 pub(crate) use step::tests;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use russh::keys::ssh_key::PublicKey;
 
+use super::expect::{Expectations, Missed};
 use crate::cause::Cause;
 use crate::known_hosts::Verdict;
 use crate::spool::Spool;
@@ -24,6 +25,9 @@ pub struct Step {
     /// How long the command may run; on expiry it is asked to stop and the
     /// step ends with [`Cause::Timeout`].
     pub timeout: Option<Duration>,
+    /// Checks on the streamed stdout (`--expect`), matched as it arrives;
+    /// the result's [`StepResult::verdict`] says what they missed.
+    pub expect: Option<Arc<Expectations>>,
 }
 
 /// What a step sends to its command's stdin.
@@ -57,6 +61,9 @@ pub struct StepResult {
     pub stderr: Bytes,
     /// Whether captured output was cut at the limit.
     pub truncated: bool,
+    /// What the step's [`Step::expect`] checks missed; `None` when they all
+    /// passed or there were none.
+    pub verdict: Option<Missed>,
 }
 
 impl StepResult {
@@ -67,6 +74,7 @@ impl StepResult {
             stdout: Bytes::new(),
             stderr: Bytes::new(),
             truncated: false,
+            verdict: None,
         }
     }
 }

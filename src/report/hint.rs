@@ -33,7 +33,7 @@ const HOST_KEY_UNKNOWN: &str = "known_hosts has no key for these hosts: verify t
 const KNOWN_HOSTS_UNREADABLE: &str = "a @revoked or @cert-authority line that names these \
     hosts cannot be read, so fleet refuses them rather than guess what it meant: fix or delete \
     the line shown";
-const MISMATCH: &str = "these hosts presented keys other than the fingerprints given out of \
+const KEY_MISMATCH: &str = "these hosts presented keys other than the fingerprints given out of \
     band: a man in the middle, a reinstalled host, or a stale console log. Nothing was written \
     for them; find out which before trusting them";
 const UNEXPECTED: &str = "these hosts do not show what --expect asks for: change them, then \
@@ -42,6 +42,9 @@ const TIMEOUT: &str = "the command ran longer than --timeout allows: raise it, o
     the command waits for input";
 const FAILED: &str = "the command ran but exited non-zero or was killed; to retry just these \
     hosts: fleet run '{hosts}' …";
+const OUTPUT_MISMATCH: &str =
+    "the command ran but its output did not pass the --expect checks; to see \
+    what these hosts printed: fleet run -b '{hosts}' …";
 const SKIPPED: &str = "not started because the run was interrupted";
 const OVER_BUDGET: &str = "not started because earlier stages failed on more hosts than \
     --max-failures allows: look at those first, then run '{hosts}' again";
@@ -58,18 +61,19 @@ pub(crate) fn hint(cause: &Cause) -> Option<&'static str> {
         (_, Cause::CertificateRequired { .. }) => CERTIFICATE_REQUIRED,
         (_, Cause::KnownHostsUnreadable { .. }) => KNOWN_HOSTS_UNREADABLE,
         (_, Cause::Unexpected(_)) => UNEXPECTED,
+        (_, Cause::FingerprintMismatch { .. }) => KEY_MISMATCH,
+        (_, Cause::Mismatch { .. }) => OUTPUT_MISMATCH,
         (_, Cause::Skipped(SkipReason::FailureBudget)) => OVER_BUDGET,
         (Status::Unreachable, _) => UNREACHABLE,
         (Status::HostKeyUnknown, _) => HOST_KEY_UNKNOWN,
         (Status::HostKeyChanged, _) => HOST_KEY_CHANGED,
         (Status::HostKeyRevoked, _) => HOST_KEY_REVOKED,
-        (Status::Mismatch, _) => MISMATCH,
         (Status::AuthFailed, _) => AUTH_FAILED,
         (Status::Timeout, _) => TIMEOUT,
         (Status::Failed, _) => FAILED,
         (Status::Skipped, _) => SKIPPED,
         (Status::Interrupted, _) => INTERRUPTED,
-        (Status::Ok | Status::Error, _) => return None,
+        (Status::Ok | Status::Error | Status::Mismatch, _) => return None,
     };
     Some(text)
 }

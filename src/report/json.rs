@@ -65,7 +65,7 @@ enum Record<'a> {
 }
 
 /// Every status with its count, in the documented order.
-struct Counts(Stats);
+pub(crate) struct Counts(pub(crate) Stats);
 
 impl Serialize for Counts {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -203,6 +203,10 @@ mod tests {
         mode: OutputMode::Json,
         color: true,
         progress: true,
+        prefix: crate::report::Prefix::Alias,
+        checks: false,
+        files: crate::report::Files::NONE,
+        addresses: None,
     };
 
     fn parse(stdout: &str) -> Vec<Value> {
@@ -243,8 +247,8 @@ mod tests {
                        "exit_code": null, "signal": "TERM", "error": "killed by signal TERM",
                        "cause": {"kind": "killed", "detail": "TERM"}, "duration_ms": 250}),
                 json!({"type": "summary", "hosts": 3, "statuses": {"ok": 1, "failed": 1,
-                       "timeout": 0, "unreachable": 1, "host_key_unknown": 0,
-                       "host_key_changed": 0, "host_key_revoked": 0, "mismatch": 0, "auth_failed": 0,
+                       "mismatch": 0, "timeout": 0, "unreachable": 1, "host_key_unknown": 0,
+                       "host_key_changed": 0, "host_key_revoked": 0, "auth_failed": 0,
                        "error": 0, "interrupted": 0, "skipped": 0}, "interrupted": false,
                        "exit_code": 2, "duration_ms": 4130}),
             ]
@@ -257,7 +261,7 @@ mod tests {
         assert!(!stdout.contains('\x1b'));
         // Statuses come in the documented order.
         assert!(
-            stdout.contains(r#""statuses":{"ok":1,"failed":1,"timeout":0,"#),
+            stdout.contains(r#""statuses":{"ok":1,"failed":1,"mismatch":0,"timeout":0,"#),
             "{stdout}"
         );
         // The human summary still goes to stderr.

@@ -5,33 +5,59 @@
 //! outputs for the [`ReportOptions`] the caller decided on:
 //!
 //! * [`OutputMode::Lines`] (default): remote lines prefixed with their host
-//!   as they arrive (`stream`);
+//!   as they arrive (`stream`), the prefix chosen by [`Prefix`];
 //! * [`OutputMode::Json`]: JSON Lines on stdout (`json`);
+//! * [`OutputMode::Buffer`]: one block per host when it ends (`buffer`);
+//! * [`OutputMode::Grouped`] and [`OutputMode::Diff`]: hosts with identical
+//!   output once, at the end, the odd groups as diffs with `Diff` (`group`,
+//!   `diff`);
+//! * [`OutputMode::LiveGrouped`]: identical lines grouped as they come
+//!   (`live`);
 //!
-//! and, whatever the mode, notices such as Ctrl-C on stderr (`notices`), a
-//! progress bar on a terminal (`progress`), and the human summary with
-//! hints on stderr at the end (`summary`).
+//! then, whatever the mode, the files asked for ([`Files`]: `out_dir`,
+//! `html`, and the run's record in `record`); notices such as Ctrl-C on
+//! stderr (`notices`); a progress bar on a terminal (`progress`); and the
+//! human summary with hints on stderr at the end (`summary`), followed by
+//! the compliance lists when the run checks its output (`compliance`).
+//!
+//! Outputs that print at the end keep what hosts sent in bounded memory
+//! (`spool`, `transcript`).
 //!
 //! Outputs write into one [`Terminal`], which hides the progress bar while
 //! anything else is printed and keeps going on stderr when stdout is gone.
 
 mod audit;
+mod buffer;
+mod compliance;
+mod diff;
+mod group;
 mod hint;
+mod html;
 mod json;
 mod keyscan;
-mod lines;
+pub(crate) mod lines;
 pub mod listing;
+mod live;
 mod notices;
+pub mod out_dir;
+mod own_names;
+mod prefix;
 mod progress;
+mod record;
 pub mod replay;
 pub mod sanitize;
+#[cfg(test)]
+mod snapshot_tests;
+mod spool;
 mod stream;
 mod summary;
 mod terminal;
 #[cfg(test)]
 mod testing;
+mod transcript;
 
 use std::io::{self, Write};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,11 +65,19 @@ use indicatif::ProgressDrawTarget;
 
 use crate::event::{Event, RunEnd};
 use audit::AuditPrinter;
+use buffer::BufferPrinter;
+use compliance::Compliance;
+use group::GroupPrinter;
+use html::HtmlReport;
 use json::JsonPrinter;
 pub use keyscan::KeyFormat;
 use keyscan::KeyscanPrinter;
+use live::LiveGroups;
 use notices::Notices;
+use out_dir::OutDir;
+pub use prefix::Prefix;
 use progress::Progress;
+use record::RunRecorder;
 use stream::StreamPrinter;
 use summary::Summary;
 pub use terminal::Terminal;
@@ -74,6 +108,14 @@ pub enum OutputMode {
     Lines,
     /// JSON Lines on stdout.
     Json,
+    /// One block per host, when it finishes (`--buffer`).
+    Buffer,
+    /// Hosts with identical output once, at the end (`-b`).
+    Grouped,
+    /// As [`OutputMode::Grouped`], the odd groups as diffs (`--diff`).
+    Diff,
+    /// Identical lines grouped as they arrive (`--group=live`).
+    LiveGrouped,
     /// keyscan: the collected host keys in this format.
     HostKeys(KeyFormat),
     /// audit: the answers folded per value, or as JSON.
@@ -94,13 +136,51 @@ impl OutputMode {
 
 /// What to show. The caller decides from the flags, `NO_COLOR` and whether
 /// the streams are terminals, so outputs never look at the environment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportOptions {
     pub mode: OutputMode,
     /// ANSI colors in human output.
     pub color: bool,
     /// A progress bar on stderr.
     pub progress: bool,
+    /// What streamed lines and buffered blocks are headed with.
+    pub prefix: Prefix,
+    /// Whether the run checks its output (`--expect`), so that the summary
+    /// sorts hosts by compliance.
+    pub checks: bool,
+    /// Files written besides the terminal output.
+    pub files: Files,
+    /// Each alias's address, which grouping reads as that host's own.
+    pub addresses: Addresses,
+}
+
+/// The address (HostName) of each alias.
+pub type Addresses = Option<Arc<std::collections::HashMap<String, String>>>;
+
+/// The files a run writes, each only when asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Files {
+    /// The command, as the files record it.
+    pub command: String,
+    /// `--out-dir`: a directory [`out_dir::prepare`] accepted.
+    pub out_dir: Option<PathBuf>,
+    /// `--report`: the HTML page.
+    pub html: Option<PathBuf>,
+    /// `--rerun-file`: the failed hosts, one per line.
+    pub rerun_file: Option<PathBuf>,
+    /// The run's record for `@failed` ([`crate::last_run`]).
+    pub last_run: Option<PathBuf>,
+}
+
+impl Files {
+    /// No files at all.
+    pub const NONE: Files = Files {
+        command: String::new(),
+        out_dir: None,
+        html: None,
+        rerun_file: None,
+        last_run: None,
+    };
 }
 
 /// Builds the outputs for `opts`, writing to `stdout` and `stderr`. Output
@@ -136,24 +216,50 @@ pub struct Reporters {
 
 impl Reporters {
     fn new(opts: &ReportOptions, terminal: Terminal) -> Reporters {
+        let (color, addresses) = (opts.color, &opts.addresses);
         let mut outputs: Vec<Box<dyn Output>> = Vec::new();
-        match opts.mode {
-            OutputMode::Lines => outputs.push(Box::new(StreamPrinter::new(opts.color))),
-            OutputMode::Json => outputs.push(Box::new(JsonPrinter)),
-            OutputMode::HostKeys(format) => outputs.push(Box::new(KeyscanPrinter::new(format))),
-            OutputMode::Audit { json } => outputs.push(Box::new(AuditPrinter::new(json))),
-        }
+        outputs.push(match opts.mode {
+            OutputMode::Lines => Box::new(StreamPrinter::new(color, opts.prefix.clone())),
+            OutputMode::Json => Box::new(JsonPrinter),
+            OutputMode::Buffer => Box::new(BufferPrinter::new(color, opts.prefix.clone())),
+            OutputMode::Grouped => Box::new(GroupPrinter::new(color, false, addresses.clone())),
+            OutputMode::Diff => Box::new(GroupPrinter::new(color, true, addresses.clone())),
+            OutputMode::LiveGrouped => Box::new(LiveGroups::new(color, addresses.clone())),
+            OutputMode::HostKeys(format) => Box::new(KeyscanPrinter::new(format)),
+            OutputMode::Audit { json } => Box::new(AuditPrinter::new(json)),
+        });
         if opts.mode.is_json() && opts.mode != OutputMode::Json {
             // The per-host results and the summary, after each host's keys
             // or answers.
             outputs.push(Box::new(JsonPrinter));
+        }
+        let files = &opts.files;
+        if let Some(dir) = &files.out_dir {
+            outputs.push(Box::new(OutDir::new(dir.clone(), files.command.clone())));
+        }
+        if let Some(path) = &files.html {
+            outputs.push(Box::new(HtmlReport::new(
+                path.clone(),
+                files.command.clone(),
+                addresses.clone(),
+            )));
+        }
+        if files.last_run.is_some() || files.rerun_file.is_some() {
+            outputs.push(Box::new(RunRecorder::new(
+                files.last_run.clone(),
+                files.rerun_file.clone(),
+                files.command.clone(),
+            )));
         }
         outputs.push(Box::new(Notices));
         if terminal.bar().is_some() {
             outputs.push(Box::new(Progress));
         }
         // Last, so the bar is already gone when the summary is printed.
-        outputs.push(Box::new(Summary::new(opts.color)));
+        outputs.push(Box::new(Summary::new(color)));
+        if opts.checks {
+            outputs.push(Box::new(Compliance::new(color)));
+        }
         let failed = vec![false; outputs.len()];
         Reporters {
             terminal,
@@ -264,8 +370,8 @@ fleet run 'web-2' …
         let bar = |mode, progress| {
             wants_bar(&ReportOptions {
                 mode,
-                color: false,
                 progress,
+                ..PLAIN
             })
         };
         assert!(bar(OutputMode::Lines, true));

@@ -9,6 +9,7 @@ use anstyle::{AnsiColor, Style};
 
 use crate::event::{Event, Stream};
 use crate::report::lines::lines;
+use crate::report::prefix::Prefix;
 use crate::report::sanitize::{push_sanitized, sanitize};
 use crate::report::{Output, Terminal};
 use crate::stable_hash::stable_hash;
@@ -36,6 +37,7 @@ const PALETTE: [AnsiColor; 10] = [
 /// stream matching the remote one.
 pub(crate) struct StreamPrinter {
     color: bool,
+    prefix: Prefix,
     width: usize,
     /// Each host's two prefixes (stdout, stderr), built once: this is the
     /// hot path, and a prefix is the same on every line.
@@ -43,18 +45,23 @@ pub(crate) struct StreamPrinter {
 }
 
 impl StreamPrinter {
-    pub(crate) fn new(color: bool) -> StreamPrinter {
+    pub(crate) fn new(color: bool, prefix: Prefix) -> StreamPrinter {
         StreamPrinter {
             color,
+            prefix,
             width: 0,
             prefixes: HashMap::new(),
         }
     }
 
-    /// `web-01 | ` and `web-01 ! `, padded and colored. The alias comes
-    /// from local files, which are escaped like remote text.
+    /// `web-01 | ` and `web-01 ! `, padded and colored, with the host's
+    /// [`Prefix`] label; none at all without a prefix. The label comes from
+    /// local files, which are escaped like remote text.
     fn prefixes(&self, host: &str) -> [Vec<u8>; 2] {
-        let name = sanitize(host);
+        let Some(label) = self.prefix.label(host) else {
+            return [Vec::new(), Vec::new()];
+        };
+        let name = sanitize(label);
         let pad = self.width.saturating_sub(name.chars().count());
         let style = if self.color {
             host_color(host)
@@ -79,7 +86,8 @@ impl StreamPrinter {
 
 impl Output for StreamPrinter {
     fn begin(&mut self, hosts: &[Arc<str>], _: &mut Terminal) -> io::Result<()> {
-        let widest = hosts.iter().map(|h| sanitize(h).chars().count()).max();
+        let labels = hosts.iter().filter_map(|h| self.prefix.label(h));
+        let widest = labels.map(|label| sanitize(label).chars().count()).max();
         self.width = widest.unwrap_or(0).min(MAX_PAD);
         self.prefixes.clear();
         Ok(())
@@ -129,8 +137,13 @@ mod tests {
     use crate::report::ReportOptions;
 
     const COLOR: ReportOptions = ReportOptions {
+        mode: crate::report::OutputMode::Lines,
         color: true,
-        ..PLAIN
+        progress: false,
+        prefix: crate::report::Prefix::Alias,
+        checks: false,
+        files: crate::report::Files::NONE,
+        addresses: None,
     };
 
     #[test]
@@ -229,6 +242,23 @@ mod tests {
         assert!(colors
             .iter()
             .all(|c| c.get_fg_color() != Some(AnsiColor::Red.into())));
+    }
+
+    #[test]
+    fn labels_replace_aliases_and_no_prefix_leaves_bare_lines() {
+        let labels = std::collections::HashMap::from([("w1".to_string(), "10.0.0.1".to_string())]);
+        let opts = ReportOptions {
+            prefix: Prefix::Labels(std::sync::Arc::new(labels)),
+            ..PLAIN
+        };
+        let events = [started(&["w1", "w2"]), out("w1", "a"), out("w2", "b")];
+        assert_eq!(run(opts, &events).0, "10.0.0.1 | a\nw2       | b\n");
+        let bare = ReportOptions {
+            prefix: Prefix::None,
+            ..PLAIN
+        };
+        let events = [started(&["w1"]), out("w1", "\x1b[2Ja"), err("w1", "b")];
+        assert_eq!(run(bare, &events), ("\\e[2Ja\n".into(), "b\n".into()));
     }
 
     #[test]

@@ -152,17 +152,18 @@ impl Output for Summary {
 /// reached matter more than commands that ran and failed.
 fn severity(status: Status) -> u8 {
     match status {
-        Status::HostKeyRevoked | Status::Mismatch => 0,
+        Status::HostKeyRevoked => 0,
         Status::HostKeyChanged => 1,
         Status::HostKeyUnknown => 2,
         Status::AuthFailed => 3,
         Status::Unreachable => 4,
         Status::Error => 5,
         Status::Timeout => 6,
-        Status::Failed => 7,
-        Status::Interrupted => 8,
-        Status::Skipped => 9,
-        Status::Ok => 10,
+        Status::Mismatch => 7,
+        Status::Failed => 8,
+        Status::Interrupted => 9,
+        Status::Skipped => 10,
+        Status::Ok => 11,
     }
 }
 
@@ -177,7 +178,7 @@ fn fold_listed(hosts: &[Arc<str>]) -> String {
 
 /// `0.3s`, `41.0s`, `2m05s`: tenths matter for quick runs, not long ones.
 /// Rounds down, so a run of 59.99s never reads `60.0s`.
-fn format_duration(d: Duration) -> String {
+pub(crate) fn format_duration(d: Duration) -> String {
     let tenths = d.as_millis() / 100;
     if tenths < 600 {
         format!("{}.{}s", tenths / 10, tenths % 10)

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use crate::cause::Cause;
 use crate::event::{Event, RunEnd, Stats, Stream, Tail};
 use crate::outcome::{Outcome, Status};
-use crate::report::{OutputMode, ReportOptions, Reporters, Terminal};
+use crate::report::{Files, OutputMode, Prefix, ReportOptions, Reporters, Terminal};
 
 /// The run duration every scripted run reports.
 pub(crate) const RUN_TIME: Duration = Duration::from_millis(4_130);
@@ -129,6 +129,10 @@ pub(crate) const PLAIN: ReportOptions = ReportOptions {
     mode: OutputMode::Lines,
     color: false,
     progress: false,
+    prefix: Prefix::Alias,
+    checks: false,
+    files: Files::NONE,
+    addresses: None,
 };
 
 pub(crate) fn started(hosts: &[&str]) -> Event {

@@ -68,3 +68,32 @@ fn usage_errors_exit_3() {
         assert_eq!(run.stdout, "", "fleet {args:?}\n{run}");
     }
 }
+
+#[test]
+fn every_subcommand_has_examples_and_a_manual_page() {
+    let lab = Lab::builder().build();
+    for subcommand in ["run", "ls", "report", "completions", "man"] {
+        let help = invoke(lab.fleet().args([subcommand, "--help"]));
+        help.assert_exit(0);
+        let examples = documented(&help.stdout, "Examples:");
+        assert!(
+            examples.len() >= 2 && examples.iter().all(|word| word == "fleet"),
+            "fleet {subcommand} --help\n{help}"
+        );
+        let page = invoke(lab.fleet().args(["man", subcommand]));
+        page.assert_exit(0);
+        assert!(
+            page.stdout.starts_with(".ie")
+                && page.stdout.contains(&format!(".TH fleet-{subcommand} 1")),
+            "{page}"
+        );
+    }
+    let main = invoke(lab.fleet().arg("man"));
+    main.assert_exit(0);
+    for subcommand in ["fleet\\-run", "fleet\\-ls", "fleet\\-man"] {
+        assert!(main.stdout.contains(subcommand), "{subcommand}\n{main}");
+    }
+    let run = invoke(lab.fleet().args(["man", "run"]));
+    assert!(run.stdout.contains("\\-\\-expect"), "{run}");
+    invoke(lab.fleet().args(["man", "nope"])).assert_exit(3);
+}

@@ -133,8 +133,8 @@ impl Lab {
     /// arguments and an environment that keeps it away from the real user's
     /// files and agent: `$HOME` and the working directory (where fleet looks
     /// for `./fleet.toml`) are [`Lab::home`], `XDG_CONFIG_HOME`,
-    /// `SSH_AUTH_SOCK`, `SSH_ASKPASS` and the shard variables are removed and
-    /// `NO_COLOR=1`.
+    /// `XDG_STATE_HOME` (where the last run is recorded), `SSH_AUTH_SOCK`,
+    /// `SSH_ASKPASS` and the shard variables are removed and `NO_COLOR=1`.
     pub fn fleet(&self) -> Command {
         self.fleet_with_config(&self.ssh_config)
     }
@@ -155,6 +155,7 @@ impl Lab {
             .current_dir(&self.home)
             .env("HOME", &self.home)
             .env_remove("XDG_CONFIG_HOME")
+            .env_remove("XDG_STATE_HOME")
             .env_remove("SSH_AUTH_SOCK")
             .env_remove("SSH_ASKPASS")
             .env_remove("FLEET_SHARD")

@@ -5,6 +5,8 @@
 //! `invocation`.
 
 mod auth;
+mod browser;
+mod checks;
 mod cli;
 mod config_errors;
 mod default_ssh_config;
@@ -18,8 +20,10 @@ mod key_types;
 mod keyscan;
 mod known_hosts_writes;
 mod ls;
+mod outputs;
 mod plans;
 mod proxy_jump;
+mod reruns;
 mod run;
 mod selection;
 mod shards;

@@ -81,6 +81,7 @@ fn capture(command: String) -> Next {
         stdin: None,
         output: Capture::Keep(4096),
         timeout: None,
+        expect: None,
     })
 }
 
@@ -249,6 +250,7 @@ impl HostPlan for AllAtOnceHost {
                 stdin: None,
                 output: Capture::Keep(64),
                 timeout: None,
+                expect: None,
             })
             .collect();
         Next::RunAll(steps)

@@ -505,3 +505,18 @@ fn shipped_examples_load() {
         }
     }
 }
+
+#[test]
+fn the_last_run_selectors_are_not_group_names() {
+    for name in ["failed", "ok"] {
+        assert_eq!(
+            error(&format!("[groups.{name}]\nhosts = [\"web-1\"]\n")),
+            format!(
+                "DIR/fleet.toml:1: group name '{name}' is reserved: @failed, @failed:STATUS and \
+                 @ok select hosts by how the last run ended; rename the group"
+            )
+        );
+    }
+    assert!(error("[groups.web]\nhosts = [\"@failed\"]\n")
+        .contains("'@failed' selects by the last run"));
+}
