@@ -129,6 +129,20 @@ pub enum Cause {
     /// audit `--expect`: what the host showed is not what was expected.
     Unexpected(Vec<String>),
 
+    // Changing sshd.
+    /// The change would lock the user out, so it was not made.
+    WouldLockOut(String),
+    /// Changing sshd needs root, and this login cannot get it.
+    NeedsRoot(String),
+    /// The change was refused before it took effect (`sshd -t`, a filtered
+    /// port…); nothing was left changed.
+    ChangeRefused(String),
+    /// The change took effect, failed its check over a fresh login, and
+    /// was undone.
+    RolledBack(String),
+    /// The change failed, and undoing it failed too: the host needs a look.
+    UndoFailed(String),
+
     // The run around the host.
     /// Cut off by a second Ctrl-C while it ran.
     Interrupted,
@@ -174,7 +188,9 @@ impl Cause {
             HostKeyRevoked { .. } => Status::HostKeyRevoked,
             FingerprintMismatch { .. } => Status::Mismatch,
             AuthDenied { .. } => Status::AuthFailed,
-            Exited(_) | Killed(_) | Unexpected(_) => Status::Failed,
+            Exited(_) | Killed(_) | Unexpected(_) | WouldLockOut(_) | NeedsRoot(_)
+            | ChangeRefused(_) | UndoFailed(_) => Status::Failed,
+            RolledBack(_) => Status::RolledBack,
             Mismatch { .. } => Status::Mismatch,
             Timeout(_) => Status::Timeout,
             LearnFailed(_)
@@ -209,7 +225,12 @@ impl Cause {
             | ExecRefused
             | ExecFailed(_)
             | PlanError(_)
-            | Unexpected(_) => true,
+            | Unexpected(_)
+            | WouldLockOut(_)
+            | NeedsRoot(_)
+            | ChangeRefused(_)
+            | RolledBack(_)
+            | UndoFailed(_) => true,
             // Never started, or cut off by the user: neither says the host
             // is unreachable, and the run exits 130 or for other hosts.
             Skipped(_) | Interrupted => true,
@@ -328,6 +349,11 @@ impl fmt::Display for Cause {
             ExecFailed(reason) => write!(f, "could not start the command: {reason}"),
             PlanError(what) => f.write_str(what),
             Unexpected(unmet) => write!(f, "not as expected: {}", unmet.join("; ")),
+            WouldLockOut(why) => write!(f, "not changed, it would lock you out: {why}"),
+            NeedsRoot(why) => write!(f, "changing sshd needs root: {why}"),
+            ChangeRefused(why) => write!(f, "not changed: {why}"),
+            RolledBack(why) => write!(f, "rolled back: {why}"),
+            UndoFailed(why) => write!(f, "the change failed and undoing it failed too: {why}"),
             Interrupted => f.write_str("interrupted"),
             Skipped(SkipReason::Interrupted) => f.write_str("not started: interrupted"),
             Skipped(SkipReason::FailureBudget) => {

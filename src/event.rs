@@ -143,7 +143,12 @@ impl Stats {
 
     /// Finished hosts that did not succeed.
     pub fn failures(&self) -> usize {
-        self.finished() - self.count(Status::Ok)
+        let succeeded: usize = Status::ALL
+            .iter()
+            .filter(|status| status.is_success())
+            .map(|status| self.count(*status))
+            .sum();
+        self.finished() - succeeded
     }
 
     /// The non-zero counts in status order, `45 ok, 2 failed, 3 unreachable`;

@@ -12,6 +12,24 @@ use crate::known_hosts::Verdict;
 pub enum Finding {
     HostKeys(ScannedHost),
     Audit(crate::plan::audit::AuditReport),
+    Sshd(SshdFinding),
+}
+
+/// What `fleet sshd` found or did on one host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SshdFinding {
+    /// `sshd get`: the effective values of the keywords asked for, each
+    /// as `sshd -T` prints it (`passwordauthentication no`).
+    Effective(Vec<String>),
+    /// `sshd set --check`: the change as a unified diff, and how sshd
+    /// would be reloaded.
+    Planned { diff: String, reload: String },
+    /// `sshd set`: the files written, and the port sshd now listens on
+    /// when the change moved it.
+    Changed {
+        files: Vec<String>,
+        port: Option<u16>,
+    },
 }
 
 /// The host keys collected from one host.

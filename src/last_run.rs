@@ -111,7 +111,7 @@ impl LastRun {
             .filter(|host| {
                 let status = Status::parse(&host.status);
                 match filter {
-                    RunFilter::Failed => status != Some(Status::Ok),
+                    RunFilter::Failed => !status.is_some_and(Status::is_success),
                     RunFilter::Status(wanted) => status == Some(wanted),
                 }
             })

@@ -12,6 +12,14 @@ use crate::finding::Finding;
 pub enum Status {
     /// The work succeeded: the command ran and exited 0.
     Ok,
+    /// `sshd set`, `keys install`: the host was changed, and the change
+    /// verified.
+    Changed,
+    /// `sshd set`, `keys install`: the host already was as asked, and was
+    /// not touched.
+    Unchanged,
+    /// `sshd set`: the change failed its verification and was undone.
+    RolledBack,
     /// The command ran and exited non-zero or was killed by a signal.
     Failed,
     /// The command ran, but its output did not pass `--expect` or
@@ -40,8 +48,11 @@ pub enum Status {
 
 impl Status {
     /// Every status, in the order of the summary's count line.
-    pub const ALL: [Status; 12] = [
+    pub const ALL: [Status; 15] = [
         Status::Ok,
+        Status::Changed,
+        Status::Unchanged,
+        Status::RolledBack,
         Status::Failed,
         Status::Mismatch,
         Status::Timeout,
@@ -59,6 +70,9 @@ impl Status {
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Ok => "ok",
+            Status::Changed => "changed",
+            Status::Unchanged => "unchanged",
+            Status::RolledBack => "rolled_back",
             Status::Failed => "failed",
             Status::Mismatch => "mismatch",
             Status::Timeout => "timeout",
@@ -78,6 +92,11 @@ impl Status {
         self as usize
     }
 
+    /// Whether a host with this status succeeded.
+    pub fn is_success(self) -> bool {
+        matches!(self, Status::Ok | Status::Changed | Status::Unchanged)
+    }
+
     /// Parses a name as [`Status::as_str`] writes it.
     pub fn parse(name: &str) -> Option<Status> {
         Status::ALL
@@ -87,11 +106,13 @@ impl Status {
 }
 
 /// How one host ended. Built only through its constructors, so an outcome
-/// is `ok` exactly when it has no cause.
+/// succeeded exactly when it has no cause.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     exit_code: Option<u32>,
     cause: Option<Cause>,
+    /// Which success, when there is no cause.
+    success: Status,
     finding: Option<Arc<Finding>>,
 }
 
@@ -101,7 +122,24 @@ impl Outcome {
         Outcome {
             exit_code: None,
             cause: None,
+            success: Status::Ok,
             finding: None,
+        }
+    }
+
+    /// A host that was changed as asked, and the change verified.
+    pub fn changed() -> Outcome {
+        Outcome {
+            success: Status::Changed,
+            ..Outcome::ok()
+        }
+    }
+
+    /// A host that already was as asked.
+    pub fn unchanged() -> Outcome {
+        Outcome {
+            success: Status::Unchanged,
+            ..Outcome::ok()
         }
     }
 
@@ -110,6 +148,7 @@ impl Outcome {
         Outcome {
             exit_code: Some(code),
             cause: (code != 0).then_some(Cause::Exited(code)),
+            success: Status::Ok,
             finding: None,
         }
     }
@@ -122,6 +161,7 @@ impl Outcome {
                 _ => None,
             },
             cause: Some(cause),
+            success: Status::Ok,
             finding: None,
         }
     }
@@ -138,7 +178,7 @@ impl Outcome {
     }
 
     pub fn status(&self) -> Status {
-        self.cause.as_ref().map_or(Status::Ok, Cause::status)
+        self.cause.as_ref().map_or(self.success, Cause::status)
     }
 
     /// Why the host did not succeed; `None` exactly when it is `ok`.

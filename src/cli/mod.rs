@@ -75,6 +75,9 @@ pub struct GlobalArgs {
 pub(crate) const STATUSES: &str = "\
 Host statuses (in the summary and in --json):
   ok                the command ran and exited 0
+  changed           sshd set, keys install: changed as asked, and verified
+  unchanged         sshd set, keys install: already as asked, not touched
+  rolled_back       sshd set: the change failed its check and was undone
   failed            the command exited non-zero or was killed (audit: an --expect failed)
   mismatch          the output failed --expect(-not); keyscan --verify: another key
   timeout           the command ran longer than --timeout

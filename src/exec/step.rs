@@ -116,6 +116,14 @@ async fn feed(input: Input, mut writer: impl tokio::io::AsyncWrite + Unpin) {
         Input::Bytes(bytes) => {
             let _ = writer.write_all(&bytes).await;
         }
+        Input::Secret { secret, then } => {
+            let line = [secret.as_bytes(), b"\n"];
+            for piece in line.into_iter().chain([&then[..]]) {
+                if writer.write_all(piece).await.is_err() {
+                    return;
+                }
+            }
+        }
         Input::Spool(spool) => {
             let mut reader = spool.reader();
             while let Ok(Some(piece)) = reader.next().await {

@@ -12,6 +12,7 @@
 
 pub mod audit;
 mod expect;
+pub mod harden;
 pub mod keyscan;
 pub mod reference;
 pub mod run;

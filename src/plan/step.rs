@@ -10,6 +10,7 @@ use russh::keys::ssh_key::PublicKey;
 use super::expect::{Expectations, Missed};
 use crate::cause::Cause;
 use crate::known_hosts::Verdict;
+use crate::secret::Secret;
 use crate::spool::Spool;
 
 /// A command to run on its own channel.
@@ -37,6 +38,9 @@ pub enum Input {
     Bytes(Bytes),
     /// Everything fleet's stdin holds.
     Spool(Arc<Spool>),
+    /// A secret and a newline (for `sudo -S`), then these bytes. The
+    /// secret is written from where it is kept, never copied into a plan.
+    Secret { secret: Secret, then: Bytes },
 }
 
 /// Where a step's output goes.

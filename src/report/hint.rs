@@ -45,6 +45,9 @@ const FAILED: &str = "the command ran but exited non-zero or was killed; to retr
 const OUTPUT_MISMATCH: &str =
     "the command ran but its output did not pass the --expect checks; to see \
     what these hosts printed: fleet run -b '{hosts}' …";
+const ROLLED_BACK: &str = "the change was made, failed its check over a fresh login, and was \
+    undone: each host runs its old configuration again, the backups stay beside it; the reason \
+    is shown above";
 const SKIPPED: &str = "not started because the run was interrupted";
 const OVER_BUDGET: &str = "not started because earlier stages failed on more hosts than \
     --max-failures allows: look at those first, then run '{hosts}' again";
@@ -73,7 +76,11 @@ pub(crate) fn hint(cause: &Cause) -> Option<&'static str> {
         (Status::Failed, _) => FAILED,
         (Status::Skipped, _) => SKIPPED,
         (Status::Interrupted, _) => INTERRUPTED,
-        (Status::Ok | Status::Error | Status::Mismatch, _) => return None,
+        (Status::RolledBack, _) => ROLLED_BACK,
+        (
+            Status::Ok | Status::Changed | Status::Unchanged | Status::Error | Status::Mismatch,
+            _,
+        ) => return None,
     };
     Some(text)
 }

@@ -60,7 +60,7 @@ impl Output for RunRecorder {
             let failed = record
                 .hosts
                 .iter()
-                .filter(|h| h.status != Status::Ok.as_str());
+                .filter(|h| !Status::parse(&h.status).is_some_and(Status::is_success));
             let list: String = failed.map(|h| format!("{}\n", h.host)).collect();
             atomic_file::write(path, list.as_bytes())?;
         }

@@ -163,7 +163,8 @@ fn severity(status: Status) -> u8 {
         Status::Failed => 8,
         Status::Interrupted => 9,
         Status::Skipped => 10,
-        Status::Ok => 11,
+        Status::RolledBack => 0,
+        Status::Ok | Status::Changed | Status::Unchanged => 11,
     }
 }
 
