@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use russh::keys::ssh_key::{HashAlg, PublicKey};
+use russh::keys::ssh_key::PublicKey;
 
 use crate::known_hosts::{HostId, KnownHosts, Verdict};
 use crate::location::Location;
@@ -254,7 +254,7 @@ pub fn refusal(
     key: &PublicKey,
     known: &KnownHosts,
 ) -> Option<Cause> {
-    let fingerprint = describe(key);
+    let fingerprint = crate::finding::describe(key.key_data());
     let name = host.lookup_name().to_owned();
     Some(match verdict {
         Verdict::Trusted(_) => return None,
@@ -278,11 +278,6 @@ pub fn refusal(
         }
         Verdict::Unknown => Cause::HostKeyUnknown { name, fingerprint },
     })
-}
-
-/// `ssh-ed25519 SHA256:…`, as `ssh-keygen -l` shows a key.
-fn describe(key: &PublicKey) -> String {
-    format!("{} {}", key.algorithm(), key.fingerprint(HashAlg::Sha256))
 }
 
 impl fmt::Display for Cause {

@@ -106,6 +106,12 @@ pub fn fingerprint(key: &PublicKey) -> String {
     key.fingerprint(HashAlg::Sha256).to_string()
 }
 
+/// `ssh-ed25519 SHA256:…`: a key's type and fingerprint, as `ssh-keygen
+/// -l` shows it and as fleet names a key everywhere.
+pub fn describe(key: &KeyData) -> String {
+    format!("{} {}", key.algorithm(), key.fingerprint(HashAlg::Sha256))
+}
+
 /// `trusted`, `unknown`, `changed`, `revoked`, `unreadable`: a verdict in
 /// one word, for reports.
 pub fn verdict_label(verdict: &Verdict) -> &'static str {

@@ -10,6 +10,7 @@ use super::drive::HostActions;
 use super::jumps::Jumps;
 use super::ConnectSpec;
 use crate::cause::Cause;
+use crate::finding::describe;
 use crate::plan::{FreshLogin, FreshLoginResult, PortProbe, Step, StepResult};
 
 /// A port probe's wait for an answer: a port a firewall drops answers
@@ -56,6 +57,10 @@ impl HostActions for Actions<'_> {
         spec.password = None;
         if let Some(port) = fresh.port {
             spec.port = port;
+        }
+        if let Some(identity) = &fresh.identity {
+            spec.identities.retain(|key| &describe(key.public.key_data()) == identity);
+            spec.certificates.clear();
         }
         let connection = match connect::open_fresh(&spec, fresh.auth_methods, self.jumps).await {
             Ok(connection) => connection,

@@ -5,14 +5,14 @@
 
 use russh::client::{AuthResult, KeyboardInteractiveAuthResponse};
 use russh::keys::agent::client::AgentClient;
-use russh::keys::ssh_key::public::KeyData;
-use russh::keys::ssh_key::{Algorithm, Certificate, HashAlg};
+use russh::keys::ssh_key::{Algorithm, Certificate};
 use russh::keys::PrivateKeyWithHashAlg;
 use russh::MethodSet;
 
 use super::handshake::Session;
 use super::ConnectSpec;
 use crate::cause::Cause;
+use crate::finding::describe;
 use crate::plan::Login;
 use crate::secret::Secret;
 
@@ -175,11 +175,6 @@ fn learn(methods: &mut Vec<String>, remaining: &MethodSet) {
     if !names.is_empty() {
         *methods = names;
     }
-}
-
-/// `ssh-ed25519 SHA256:…`, as `ssh-keygen -l` shows a key.
-fn describe(key: &KeyData) -> String {
-    format!("{} {}", key.algorithm(), key.fingerprint(HashAlg::Sha256))
 }
 
 /// The methods the server offers `user`, from its answer to the `none`

@@ -13,6 +13,7 @@
 pub mod audit;
 mod expect;
 pub mod harden;
+pub mod keys_install;
 pub mod keyscan;
 pub mod reference;
 pub mod run;

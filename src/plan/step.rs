@@ -92,6 +92,8 @@ pub struct FreshLogin {
     pub auth_methods: bool,
     /// A step to run on the fresh connection once logged in.
     pub step: Option<Step>,
+    /// Log in with this key only (its `TYPE SHA256:…`), to prove that key.
+    pub identity: Option<String>,
 }
 
 /// How a fresh login went. It logs in with keys only, never a password:

@@ -267,6 +267,7 @@ impl SshdHost {
             port: work.new_port,
             auth_methods: passwords,
             step: Some(work.root.step(script)),
+            identity: None,
         })
     }
 
@@ -476,6 +477,7 @@ impl HostPlan for SshdHost {
                         port: None,
                         auth_methods: false,
                         step: Some(work.root.step(script)),
+                        identity: None,
                     });
                     self.state = State::VerifyRestored(reason);
                     next

@@ -475,17 +475,14 @@ pub fn authorize_key_step(kind: &str, blob: &str, comment: &str) -> Step {
     let script = format!(
         r#"set -u
 umask 077
-mkdir -p "$HOME/.ssh" || exit 10
-chmod 700 "$HOME/.ssh"
+[ -d "$HOME/.ssh" ] || mkdir "$HOME/.ssh" || exit 10
 f="$HOME/.ssh/authorized_keys"
 [ -e "$f" ] || : > "$f" || exit 11
-chmod 600 "$f"
 if awk -v t='{kind}' -v b='{blob}' '{{ for (i = 1; i < NF; i++) if ($i == t && $(i + 1) == b) found = 1 }} END {{ exit !found }}' "$f"; then
   echo present
 else
   if [ -s "$f" ] && [ -n "$(tail -c 1 "$f")" ]; then echo >> "$f"; fi
-  printf '%s
-' '{line}' >> "$f" || exit 12
+  printf '%s\n' '{line}' >> "$f" || exit 12
   echo added
 fi
 "#
