@@ -24,11 +24,11 @@ pub enum SshdFinding {
     /// `sshd set --check`: the change as a unified diff, and how sshd
     /// would be reloaded.
     Planned { diff: String, reload: String },
-    /// `sshd set`: the files written, and the port sshd now listens on
-    /// when the change moved it.
+    /// `sshd set`: the files written, and, when the change moved sshd,
+    /// its new port with the host key proven on both ports.
     Changed {
         files: Vec<String>,
-        port: Option<u16>,
+        moved: Option<(u16, PublicKey)>,
     },
 }
 

@@ -77,41 +77,50 @@ fn scan_target(target: &Target) -> ScanTarget {
 type Destination<'a> = (bool, Vec<(&'a str, HostKeys)>);
 
 /// Writes the accepted keys to `file`, or to each host's first
-/// UserKnownHostsFile, and says what it did; returns the exit code that
-/// what it could not write deserves.
+/// UserKnownHostsFile; returns the exit code that what could not be
+/// written deserves.
 fn update(
     accepted: &[Accepted],
     targets: &[Target],
     file: Option<&Path>,
 ) -> Result<i32, SetupError> {
     let by_alias: HashMap<&str, &Target> = targets.iter().map(|t| (t.alias.as_str(), t)).collect();
+    let hosts = accepted.iter().filter_map(|host| {
+        let target = by_alias.get(host.alias.as_str())?;
+        let keys = HostKeys {
+            host: target.host_id(),
+            names: host.scanned.names.clone(),
+            keys: host.scanned.keys.iter().map(|k| k.key.clone()).collect(),
+            may_replace: host.may_replace,
+        };
+        Some((*target, keys))
+    });
+    write_keys(hosts, file)
+}
+
+/// Adds each host's keys to `file`, or to its first UserKnownHostsFile,
+/// and says what it did; returns the exit code that what could not be
+/// written deserves.
+pub(super) fn write_keys<'a>(
+    hosts: impl IntoIterator<Item = (&'a Target, HostKeys)>,
+    file: Option<&Path>,
+) -> Result<i32, SetupError> {
     let mut files: BTreeMap<PathBuf, Destination> = BTreeMap::new();
     let mut code = exit::OK;
-    for host in accepted {
-        let Some(target) = by_alias.get(host.alias.as_str()) else {
-            continue;
-        };
+    for (target, keys) in hosts {
         let Some(path) = file
             .map(Path::to_path_buf)
             .or_else(|| target.options.user_known_hosts_files.first().cloned())
         else {
             eprintln!(
                 "fleet: warning: {}: UserKnownHostsFile is none, so its keys are not written",
-                host.alias
+                target.alias
             );
             continue;
         };
         let entry = files.entry(path).or_insert((false, Vec::new()));
         entry.0 |= target.options.hash_known_hosts;
-        entry.1.push((
-            host.alias.as_str(),
-            HostKeys {
-                host: target.host_id(),
-                names: host.scanned.names.clone(),
-                keys: host.scanned.keys.iter().map(|k| k.key.clone()).collect(),
-                may_replace: host.may_replace,
-            },
-        ));
+        entry.1.push((target.alias.as_str(), keys));
     }
     for (path, (hash, hosts)) in files {
         let hash = hash || is_hashed(&path);

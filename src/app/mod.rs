@@ -2,10 +2,12 @@
 //! subcommand. `main` calls [`run`]; so do the tests.
 
 mod audit;
+mod keys;
 mod keyscan;
 mod known_hosts;
 mod ls;
 mod run;
+mod sshd;
 mod summarize;
 
 use std::future::Future;
@@ -53,6 +55,8 @@ pub fn run(cli: Cli) -> Result<i32, SetupError> {
         Command::Keyscan(args) => keyscan::run(&cli.global, args),
         Command::KnownHosts(args) => known_hosts::run(&cli.global, args),
         Command::Audit(args) => audit::run(&cli.global, args),
+        Command::Sshd(args) => sshd::run(&cli.global, args),
+        Command::Keys(args) => keys::run(&cli.global, args),
     }
 }
 
@@ -100,6 +104,14 @@ struct Context {
 
 impl Context {
     fn load(global: &GlobalArgs) -> Result<Context, SetupError> {
+        Context::load_adding(global, Vec::new())
+    }
+
+    /// As [`Context::load`], with `extra` options after the `-o` ones.
+    fn load_adding(
+        global: &GlobalArgs,
+        extra: Vec<(String, String)>,
+    ) -> Result<Context, SetupError> {
         let env = LocalEnv::from_process();
         let ssh_config = match &global.ssh_config {
             Some(path) => SshConfig::load(path, &env)?,
@@ -108,6 +120,7 @@ impl Context {
         let inventory = Inventory::load(&inventory_files(global, &env.home))?;
         let defaults = inventory.defaults().clone();
         let mut options = settings::parse_options(&global.options)?;
+        options.extend(extra);
         if let Some(jump) = &global.jump {
             // As ssh -J: ProxyJump from the command line, for the targets
             // only (each jump host keeps its own ssh_config).

@@ -3,14 +3,18 @@
 //! a file of their own; the flags several share are here.
 
 mod audit;
+mod keys;
 mod keyscan;
 mod known_hosts;
 mod run;
+mod sshd;
 
 pub use audit::AuditArgs;
+pub use keys::{KeysArgs, KeysCommand, KeysInstallArgs};
 pub use keyscan::KeyscanArgs;
 pub use known_hosts::{KnownHostsArgs, KnownHostsCommand};
 pub use run::RunArgs;
+pub use sshd::{RootArgs, SshdArgs, SshdCommand, SshdGetArgs, SshdSetArgs};
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -23,8 +27,10 @@ use crate::plan::Share;
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0    every host ran the command and it exited 0
-  1    every host was reached, but the command failed or timed out on some
+  0    every host ran the command and it exited 0 (sshd set, keys install:
+       every host changed or unchanged)
+  1    every host was reached, but the command failed, timed out, was rolled
+       back or skipped on some
   2    some host was not reached (unreachable, host key, authentication)
   3    usage or configuration error: nothing was run
   130  interrupted (Ctrl-C)";
@@ -144,6 +150,10 @@ pub enum Command {
     /// Check from outside, without logging in, what each host offers:
     /// version, algorithms, authentication methods, known_hosts match.
     Audit(AuditArgs),
+    /// Read sshd's effective settings, or change them safely in stages.
+    Sshd(SshdArgs),
+    /// Install a public key on every host (the first step of hardening).
+    Keys(KeysArgs),
     /// Print a shell completion script.
     #[command(after_help = COMPLETIONS_EXAMPLES)]
     Completions {

@@ -17,6 +17,12 @@ use crate::plan::{FreshLogin, FreshLoginResult, PortProbe, Step, StepResult};
 /// never, so only the wait tells it from one that is open.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// How often, and how far apart, a fresh login is tried again when the
+/// connection itself fails: right after a reload, sshd may still be
+/// re-executing and not listening (a HUP closes its socket for a moment).
+const FRESH_ATTEMPTS: u32 = 6;
+const FRESH_RETRY_AFTER: Duration = Duration::from_millis(500);
+
 /// The actions of one host's work.
 pub struct Actions<'a> {
     pub spec: &'a ConnectSpec,
@@ -59,10 +65,11 @@ impl HostActions for Actions<'_> {
             spec.port = port;
         }
         if let Some(identity) = &fresh.identity {
-            spec.identities.retain(|key| &describe(key.public.key_data()) == identity);
+            spec.identities
+                .retain(|key| &describe(key.public.key_data()) == identity);
             spec.certificates.clear();
         }
-        let connection = match connect::open_fresh(&spec, fresh.auth_methods, self.jumps).await {
+        let connection = match open_retrying(&spec, fresh.auth_methods, self.jumps).await {
             Ok(connection) => connection,
             Err(cause) => {
                 return FreshLoginResult {
@@ -98,6 +105,27 @@ impl HostActions for Actions<'_> {
             // once is the refusal.
             Ok(Err(Cause::Refused | Cause::TunnelConnectFailed { .. })) => PortProbe::Refused,
             Ok(Err(cause)) => PortProbe::Failed(cause),
+        }
+    }
+}
+
+/// A fresh connection, tried again a few times while sshd is not (yet)
+/// answering; refused keys or host keys are never tried again.
+async fn open_retrying(
+    spec: &ConnectSpec,
+    auth_methods: bool,
+    jumps: &Jumps,
+) -> Result<Connection, Cause> {
+    let mut attempt = 1;
+    loop {
+        match connect::open_fresh(spec, auth_methods, jumps).await {
+            Err(Cause::Refused | Cause::Reset | Cause::ClosedInHandshake)
+                if attempt < FRESH_ATTEMPTS =>
+            {
+                attempt += 1;
+                tokio::time::sleep(FRESH_RETRY_AFTER).await;
+            }
+            result => return result,
         }
     }
 }

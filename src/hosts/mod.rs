@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod error;
 pub mod inventory;
 pub mod nodeset;
+pub mod port_moves;
 mod selector;
 pub mod shard;
 pub mod ssh_config;

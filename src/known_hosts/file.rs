@@ -1,5 +1,5 @@
-//! Changing a known_hosts file safely, against other fleet processes and
-//! against crashes.
+//! Changing a user's file (known_hosts, ssh_config) safely, against other
+//! fleet processes and against crashes.
 //!
 //! * Every change happens under an exclusive `flock` on the file itself,
 //!   and the caller re-reads the file under that lock before deciding what
@@ -82,7 +82,7 @@ enum Kind {
 
 /// A known_hosts file opened for changing; for a regular file, an
 /// exclusive lock on it is held until this is dropped.
-pub(super) struct LockedFile {
+pub(crate) struct LockedFile {
     /// The file itself, past any symlink.
     path: PathBuf,
     file: File,
@@ -92,7 +92,7 @@ pub(super) struct LockedFile {
 impl LockedFile {
     /// Opens `path` (created 0600, in a directory created 0700, if
     /// missing) and, for a regular file, waits for the lock on it.
-    pub(super) fn open(path: &Path) -> io::Result<LockedFile> {
+    pub(crate) fn open(path: &Path) -> io::Result<LockedFile> {
         let path = resolve_symlinks(path)?;
         let dir = parent(&path);
         if !dir.exists() {
@@ -143,7 +143,7 @@ impl LockedFile {
 
     /// The file's whole content as it is now (empty for a special file,
     /// which is never read back).
-    pub(super) fn content(&mut self) -> io::Result<Vec<u8>> {
+    pub(crate) fn content(&mut self) -> io::Result<Vec<u8>> {
         let mut content = Vec::new();
         if let Kind::Regular = self.kind {
             self.file.seek(SeekFrom::Start(0))?;
@@ -154,7 +154,7 @@ impl LockedFile {
 
     /// Adds `text` at the end of the file, whose current content is
     /// `content`, with a newline first if its last line lacks one.
-    pub(super) fn append(&mut self, content: &[u8], text: &str) -> io::Result<()> {
+    pub(crate) fn append(&mut self, content: &[u8], text: &str) -> io::Result<()> {
         let mut added = Vec::new();
         if content.last().is_some_and(|&b| b != b'\n') {
             added.push(b'\n');
@@ -171,7 +171,7 @@ impl LockedFile {
     }
 
     /// Replaces the file's content by `content`.
-    pub(super) fn replace(&mut self, content: &[u8]) -> io::Result<()> {
+    pub(crate) fn replace(&mut self, content: &[u8]) -> io::Result<()> {
         if let Kind::Special = self.kind {
             return Err(io::Error::other(
                 "not a regular file, so lines can only be added to it",
@@ -189,7 +189,7 @@ impl LockedFile {
 
     /// Writes `content` to `FILE.old` (replacing any older backup), with
     /// the file's mode, as `ssh-keygen -R` keeps one.
-    pub(super) fn back_up(&mut self, content: &[u8]) -> io::Result<PathBuf> {
+    pub(crate) fn back_up(&mut self, content: &[u8]) -> io::Result<PathBuf> {
         let mut backup = self.path.clone().into_os_string();
         backup.push(".old");
         let backup = PathBuf::from(backup);
@@ -202,7 +202,7 @@ impl LockedFile {
     }
 
     /// The file as the user named it, past symlinks.
-    pub(super) fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 

@@ -17,7 +17,7 @@
 //! (`file`).
 
 mod edit;
-mod file;
+pub(crate) mod file;
 mod parse;
 mod revoked;
 

@@ -48,6 +48,15 @@ const OUTPUT_MISMATCH: &str =
 const ROLLED_BACK: &str = "the change was made, failed its check over a fresh login, and was \
     undone: each host runs its old configuration again, the backups stay beside it; the reason \
     is shown above";
+const WOULD_LOCK_OUT: &str = "nothing was changed: turning passwords off where this run did not \
+    log in with a key could leave no way in. Install a key first (fleet keys install '{hosts}' \
+    --password), then run this again";
+const NEEDS_ROOT: &str = "nothing was changed: log in as root, give the login user sudo, or run \
+    again with --sudo-password if sudo asks for one";
+const CHANGE_REFUSED: &str = "nothing was left changed on these hosts, for the reason shown";
+const UNDO_FAILED: &str = "the change failed and putting the backups back did not bring a fresh \
+    login back: the first login was kept open as long as it could, but log in now through \
+    another way (console, an open session) and restore the FILE.fleet-RUN backups named above";
 const SKIPPED: &str = "not started because the run was interrupted";
 const OVER_BUDGET: &str = "not started because earlier stages failed on more hosts than \
     --max-failures allows: look at those first, then run '{hosts}' again";
@@ -67,6 +76,10 @@ pub(crate) fn hint(cause: &Cause) -> Option<&'static str> {
         (_, Cause::FingerprintMismatch { .. }) => KEY_MISMATCH,
         (_, Cause::Mismatch { .. }) => OUTPUT_MISMATCH,
         (_, Cause::Skipped(SkipReason::FailureBudget)) => OVER_BUDGET,
+        (_, Cause::WouldLockOut(_)) => WOULD_LOCK_OUT,
+        (_, Cause::NeedsRoot(_)) => NEEDS_ROOT,
+        (_, Cause::ChangeRefused(_)) => CHANGE_REFUSED,
+        (_, Cause::UndoFailed(_)) => UNDO_FAILED,
         (Status::Unreachable, _) => UNREACHABLE,
         (Status::HostKeyUnknown, _) => HOST_KEY_UNKNOWN,
         (Status::HostKeyChanged, _) => HOST_KEY_CHANGED,

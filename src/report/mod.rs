@@ -49,6 +49,7 @@ pub mod sanitize;
 #[cfg(test)]
 mod snapshot_tests;
 mod spool;
+mod sshd;
 mod stream;
 mod summary;
 mod terminal;
@@ -78,6 +79,7 @@ use out_dir::OutDir;
 pub use prefix::Prefix;
 use progress::Progress;
 use record::RunRecorder;
+use sshd::SshdPrinter;
 use stream::StreamPrinter;
 use summary::Summary;
 pub use terminal::Terminal;
@@ -120,6 +122,8 @@ pub enum OutputMode {
     HostKeys(KeyFormat),
     /// audit: the answers folded per value, or as JSON.
     Audit { json: bool },
+    /// sshd get/set: values, diffs and changes folded per host, or JSON.
+    Sshd { json: bool },
 }
 
 impl OutputMode {
@@ -130,6 +134,7 @@ impl OutputMode {
             OutputMode::Json
                 | OutputMode::HostKeys(KeyFormat::Json)
                 | OutputMode::Audit { json: true }
+                | OutputMode::Sshd { json: true }
         )
     }
 }
@@ -227,6 +232,7 @@ impl Reporters {
             OutputMode::LiveGrouped => Box::new(LiveGroups::new(color, addresses.clone())),
             OutputMode::HostKeys(format) => Box::new(KeyscanPrinter::new(format)),
             OutputMode::Audit { json } => Box::new(AuditPrinter::new(json)),
+            OutputMode::Sshd { json } => Box::new(SshdPrinter::new(json)),
         });
         if opts.mode.is_json() && opts.mode != OutputMode::Json {
             // The per-host results and the summary, after each host's keys

@@ -28,7 +28,9 @@ pub mod config;
 pub mod remote;
 pub mod settings;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use russh::keys::ssh_key::PublicKey;
 
 use config::{FileChange, SshdConfig};
 use remote::{Discovered, Root, Who};
@@ -66,6 +68,17 @@ pub struct SshdPlan {
     sudo_password: Option<Secret>,
     /// Names this run's backups: `FILE.fleet-RUN`.
     run: Arc<str>,
+    /// The hosts whose sshd moved to another port, for ssh_config.
+    moved: Arc<Mutex<Vec<Moved>>>,
+}
+
+/// A host whose sshd now listens on another port.
+#[derive(Debug, Clone)]
+pub struct Moved {
+    pub alias: String,
+    pub port: u16,
+    /// The host key it proved on the old port and the new one.
+    pub host_key: PublicKey,
 }
 
 impl SshdPlan {
@@ -74,7 +87,13 @@ impl SshdPlan {
             intent: Arc::new(intent),
             sudo_password,
             run: run.into(),
+            moved: Arc::default(),
         }
+    }
+
+    /// The hosts moved to another port so far.
+    pub fn moved(&self) -> Vec<Moved> {
+        self.moved.lock().map(|m| m.clone()).unwrap_or_default()
     }
 }
 
@@ -83,12 +102,15 @@ impl Plan for SshdPlan {
         Access::Login
     }
 
-    fn host(&self, _alias: &str) -> Box<dyn HostPlan> {
+    fn host(&self, alias: &str) -> Box<dyn HostPlan> {
         Box::new(SshdHost {
+            alias: alias.to_string(),
+            moved: self.moved.clone(),
             intent: self.intent.clone(),
             sudo_password: self.sudo_password.clone(),
             run: self.run.clone(),
             login: None,
+            host_key: None,
             state: State::Who,
         })
     }
@@ -96,11 +118,15 @@ impl Plan for SshdPlan {
 
 /// One host's rollout.
 struct SshdHost {
+    alias: String,
+    moved: Arc<Mutex<Vec<Moved>>>,
     intent: Arc<Intent>,
     sudo_password: Option<Secret>,
     run: Arc<str>,
     /// How this run logged in.
     login: Option<Login>,
+    /// The key the host proved on the first connection.
+    host_key: Option<PublicKey>,
     state: State,
 }
 
@@ -335,6 +361,7 @@ impl SshdHost {
 impl HostPlan for SshdHost {
     fn start(&mut self, reached: &Reached) -> Next {
         self.login = reached.login.clone();
+        self.host_key = Some(reached.host_key().clone());
         self.state = State::Who;
         Next::Run(remote::who_step())
     }
@@ -377,8 +404,11 @@ impl HostPlan for SshdHost {
                         .iter()
                         .flat_map(|key| {
                             let key = key.to_ascii_lowercase();
-                            let values =
-                                discovered.effective.get(&key).cloned().unwrap_or_default();
+                            // sshd -T leaves out keywords it has no value for.
+                            let values = match discovered.effective.get(&key) {
+                                Some(values) if !values.is_empty() => values.clone(),
+                                _ => vec!["(none)".to_string()],
+                            };
                             values.into_iter().map(move |v| format!("{key} {v}"))
                         })
                         .collect();
@@ -533,9 +563,17 @@ impl HostPlan for SshdHost {
                         }
                     };
                 }
+                let moved = work.new_port.zip(self.host_key.clone());
+                if let (Some((port, host_key)), Ok(mut all)) = (&moved, self.moved.lock()) {
+                    all.push(Moved {
+                        alias: self.alias.clone(),
+                        port: *port,
+                        host_key: host_key.clone(),
+                    });
+                }
                 let finding = SshdFinding::Changed {
                     files: work.originals.iter().map(|c| c.path.clone()).collect(),
-                    port: work.new_port,
+                    moved,
                 };
                 self.done(Outcome::changed().with_finding(Finding::Sshd(finding)))
             }

@@ -317,7 +317,7 @@ pub fn includes_script(patterns: &[String]) -> Result<String, String> {
             ));
         }
         script.push_str(&format!(
-            "out include {pattern}\nout end\nfor f in {pattern}; do [ -f \"$f\" ] || continue; out file \"$f\"; base64 \"$f\"; out end; done\n"
+            "out include '{pattern}'\nout end\nfor f in {pattern}; do [ -f \"$f\" ] || continue; out file \"$f\"; base64 \"$f\"; out end; done\n"
         ));
     }
     Ok(script)
