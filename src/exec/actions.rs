@@ -59,7 +59,8 @@ impl HostActions for Actions<'_> {
             spec.port = port;
         }
         if let Some(identity) = &fresh.identity {
-            spec.identities.retain(|key| &describe(key.public.key_data()) == identity);
+            spec.identities
+                .retain(|key| &describe(key.public.key_data()) == identity);
             spec.certificates.clear();
         }
         let connection = match connect::open_fresh(&spec, fresh.auth_methods, self.jumps).await {

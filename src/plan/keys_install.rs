@@ -12,7 +12,9 @@ use std::sync::Arc;
 use russh::keys::ssh_key::PublicKey;
 
 use super::harden::remote;
-use super::{Access, FreshLogin, FreshLoginResult, HostPlan, Login, Next, Plan, Reached, StepResult};
+use super::{
+    Access, FreshLogin, FreshLoginResult, HostPlan, Login, Next, Plan, Reached, StepResult,
+};
 use crate::cause::Cause;
 use crate::finding::describe;
 use crate::outcome::Outcome;
@@ -94,7 +96,11 @@ struct InstallHost {
 impl HostPlan for InstallHost {
     fn start(&mut self, _reached: &Reached) -> Next {
         let key = &self.key;
-        Next::Run(remote::authorize_key_step(&key.kind, &key.blob, &key.comment))
+        Next::Run(remote::authorize_key_step(
+            &key.kind,
+            &key.blob,
+            &key.comment,
+        ))
     }
 
     fn step_done(&mut self, result: StepResult) -> Next {
