@@ -34,6 +34,8 @@ pub enum SetupError {
     Key { path: PathBuf, reason: String },
     #[error(transparent)]
     Reference(#[from] crate::plan::reference::ReferenceError),
+    #[error(transparent)]
+    Script(#[from] crate::plan::script::ScriptError),
     #[error("{0}")]
     Usage(String),
     #[error("could not write output")]

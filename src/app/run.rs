@@ -1,4 +1,5 @@
-//! `fleet run`: the user's command on every selected host.
+//! `fleet run`: the user's command, or a local script, on every selected
+//! host.
 
 use std::sync::Arc;
 
@@ -7,6 +8,7 @@ use crate::cli::{GlobalArgs, RunArgs};
 use crate::error::SetupError;
 use crate::last_run::LastRun;
 use crate::plan::run::RunPlan;
+use crate::plan::script::Script;
 use crate::plan::{Expectations, Input, Schedule};
 use crate::report::{out_dir, Files};
 use crate::settings::{self, Settings};
@@ -26,7 +28,23 @@ pub(super) fn run(global: &GlobalArgs, args: &RunArgs) -> Result<i32, SetupError
         context.env.home.clone(),
     );
     let expect = Expectations::new(&args.expect, &args.expect_not).map_err(SetupError::Usage)?;
-    let command = args.command.join(" ");
+    // Read before anything else touches the disk (--out-dir), so a script
+    // that cannot be sent leaves nothing behind.
+    let script = args
+        .script
+        .as_deref()
+        .map(|path| Script::read(path, &args.args))
+        .transpose()?;
+    let (command, shown) = match &script {
+        Some(script) => (script.command.clone(), script.shown.clone()),
+        None => {
+            // clap gives the words after a leading `--` to `args`; without
+            // --script they are the command, as they always were.
+            let command = args.command.iter().chain(&args.args);
+            let command = command.map(String::as_str).collect::<Vec<_>>().join(" ");
+            (command.clone(), command)
+        }
+    };
     let output = &args.output;
     settings.report.prefix = settings::prefix(output, &targets)?;
     settings.report.checks = !expect.is_empty();
@@ -35,7 +53,7 @@ pub(super) fn run(global: &GlobalArgs, args: &RunArgs) -> Result<i32, SetupError
         out_dir::prepare(dir).map_err(SetupError::Usage)?;
     }
     settings.report.files = Files {
-        command: command.clone(),
+        command: shown,
         out_dir: output.out_dir.clone(),
         html: output.report.clone(),
         rerun_file: output.rerun_file.clone(),
@@ -43,7 +61,9 @@ pub(super) fn run(global: &GlobalArgs, args: &RunArgs) -> Result<i32, SetupError
     };
     let timeout = args.timeout.or(context.defaults.timeout);
     block_on(async {
-        let stdin = if args.stdin {
+        let stdin = if let Some(script) = script {
+            Some(Input::Bytes(script.bytes))
+        } else if args.stdin {
             let spool = Spool::start(std::io::stdin()).map_err(SetupError::Stdin)?;
             Some(Input::Spool(spool))
         } else {

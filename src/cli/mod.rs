@@ -344,7 +344,50 @@ mod tests {
         let Command::Run(run) = cli.command else {
             panic!("not run")
         };
-        assert_eq!(run.command, ["hostname"]);
+        // After `--` the words are `args`, which `run` takes as the command
+        // when there is no --script.
+        assert!(run.command.is_empty());
+        assert_eq!(run.args, ["hostname"]);
+    }
+
+    #[test]
+    fn a_script_takes_its_arguments_after_the_double_dash_only() {
+        let parse = |args: &[&str]| {
+            let mut all = vec!["fleet", "run"];
+            all.extend(args);
+            match Cli::try_parse_from(all).map(|cli| cli.command) {
+                Ok(Command::Run(run)) => Ok((run.script, run.command, run.args)),
+                Ok(_) => panic!("not run"),
+                Err(e) => Err(e.kind()),
+            }
+        };
+        assert_eq!(
+            parse(&["--script", "s.sh", "web-*", "--", "a b", "--json", "-p"]),
+            Ok((
+                Some(PathBuf::from("s.sh")),
+                vec![],
+                vec!["a b".into(), "--json".into(), "-p".into()]
+            ))
+        );
+        assert_eq!(
+            parse(&["--script", "s.sh", "web-*"]),
+            Ok((Some(PathBuf::from("s.sh")), vec![], vec![]))
+        );
+        use clap::error::ErrorKind;
+        assert_eq!(
+            parse(&["--script", "s.sh", "web-*", "uptime"]),
+            Err(ErrorKind::ArgumentConflict)
+        );
+        assert_eq!(
+            parse(&["--script", "s.sh", "--stdin", "web-*"]),
+            Err(ErrorKind::ArgumentConflict)
+        );
+        assert_eq!(parse(&["web-*"]), Err(ErrorKind::MissingRequiredArgument));
+        // A command keeps every word after its first, `--` included.
+        assert_eq!(
+            parse(&["web-*", "ls", "--", "-l"]),
+            Ok((None, vec!["ls".into(), "--".into(), "-l".into()], vec![]))
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod keyscan;
 pub mod reference;
 pub mod run;
 mod schedule;
+pub mod script;
 mod step;
 
 pub use expect::{ExpectMatcher, Expectations, Missed};

@@ -25,6 +25,7 @@ mod plans;
 mod proxy_jump;
 mod reruns;
 mod run;
+mod script;
 mod selection;
 mod shards;
 mod trust_decisions;
