@@ -50,7 +50,9 @@ pub struct HostRecord {
 pub enum RunFilter {
     /// `@failed`: every host that did not succeed.
     Failed,
-    /// `@ok`, `@failed:STATUS`: hosts that ended with this status.
+    /// `@ok`: every host that succeeded (ok, changed or unchanged).
+    Succeeded,
+    /// `@failed:STATUS`: hosts that ended with this status.
     Status(Status),
 }
 
@@ -112,6 +114,7 @@ impl LastRun {
                 let status = Status::parse(&host.status);
                 match filter {
                     RunFilter::Failed => !status.is_some_and(Status::is_success),
+                    RunFilter::Succeeded => status.is_some_and(Status::is_success),
                     RunFilter::Status(wanted) => status == Some(wanted),
                 }
             })
@@ -152,11 +155,11 @@ impl RunFilter {
     pub fn parse(name: &str) -> Option<Result<RunFilter, String>> {
         match name {
             "failed" => Some(Ok(RunFilter::Failed)),
-            "ok" => Some(Ok(RunFilter::Status(Status::Ok))),
+            "ok" => Some(Ok(RunFilter::Succeeded)),
             _ => {
                 let status = name.strip_prefix("failed:")?;
-                Some(match Status::parse(status) {
-                    Some(Status::Ok) | None => Err(format!(
+                Some(match Status::parse(status).filter(|s| !s.is_success()) {
+                    None => Err(format!(
                         "'@{name}': '{status}' is not a failed status (one of {})",
                         failed_statuses()
                     )),
@@ -177,14 +180,18 @@ impl fmt::Display for RunFilter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RunFilter::Failed => f.write_str("@failed"),
-            RunFilter::Status(Status::Ok) => f.write_str("@ok"),
+            RunFilter::Succeeded => f.write_str("@ok"),
             RunFilter::Status(status) => write!(f, "@failed:{}", status.as_str()),
         }
     }
 }
 
 fn failed_statuses() -> String {
-    let names: Vec<&str> = Status::ALL[1..].iter().map(|s| s.as_str()).collect();
+    let names: Vec<&str> = Status::ALL
+        .iter()
+        .filter(|s| !s.is_success())
+        .map(|s| s.as_str())
+        .collect();
     names.join(", ")
 }
 
@@ -221,7 +228,7 @@ mod tests {
             record.select(RunFilter::Failed),
             ["bad-down", "bad-auth", "web-2"]
         );
-        assert_eq!(record.select(RunFilter::Status(Status::Ok)), ["web-1"]);
+        assert_eq!(record.select(RunFilter::Succeeded), ["web-1"]);
         let unreachable = RunFilter::parse("failed:unreachable").unwrap().unwrap();
         assert_eq!(record.select(unreachable), ["bad-down"]);
         assert_eq!(
@@ -234,15 +241,13 @@ mod tests {
     #[test]
     fn selector_names_parse_or_say_what_is_wrong() {
         assert_eq!(RunFilter::parse("failed").unwrap(), Ok(RunFilter::Failed));
-        assert_eq!(
-            RunFilter::parse("ok").unwrap(),
-            Ok(RunFilter::Status(Status::Ok))
-        );
+        assert_eq!(RunFilter::parse("ok").unwrap(), Ok(RunFilter::Succeeded));
+        assert!(RunFilter::parse("failed:changed").unwrap().is_err());
         assert!(RunFilter::parse("web").is_none());
         let error = RunFilter::parse("failed:nope").unwrap().unwrap_err();
         assert!(
             error.starts_with(
-                "'@failed:nope': 'nope' is not a failed status (one of failed, mismatch, timeout"
+                "'@failed:nope': 'nope' is not a failed status (one of rolled_back, failed, mismatch"
             ),
             "{error}"
         );

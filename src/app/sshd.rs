@@ -165,9 +165,8 @@ fn remind_of_sources(wanted: &[Setting]) {
 fn print_ssh_config_lines(moved: &[Moved]) {
     let moves: Vec<(String, u16)> = moved.iter().map(|m| (m.alias.clone(), m.port)).collect();
     eprintln!(
-        "fleet: sshd moved on {} hosts; put this at the top of ssh_config (or run again with \
-         --update-ssh-config), and teach known_hosts the new port (fleet keyscan \
-         --update-known-hosts):\n{}",
+        "fleet: sshd moved on {} hosts; put this at the top of ssh_config, and add their host \
+         keys to known_hosts under [HOST]:PORT (--update-ssh-config does both):\n{}",
         moved.len(),
         port_moves::block(&moves, "sshd moved by fleet sshd set").trim_end()
     );

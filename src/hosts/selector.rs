@@ -292,7 +292,7 @@ mod tests {
         ));
         assert!(matches!(
             parse("@ok"),
-            Pattern::LastRun(RunFilter::Status(Status::Ok))
+            Pattern::LastRun(RunFilter::Succeeded)
         ));
         assert!(matches!(parse("@oks"), Pattern::Group(_)));
         assert!(Pattern::parse("@failed:fine").is_err());

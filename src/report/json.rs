@@ -246,7 +246,8 @@ mod tests {
                 json!({"type": "result", "host": "web-03", "status": "failed",
                        "exit_code": null, "signal": "TERM", "error": "killed by signal TERM",
                        "cause": {"kind": "killed", "detail": "TERM"}, "duration_ms": 250}),
-                json!({"type": "summary", "hosts": 3, "statuses": {"ok": 1, "failed": 1,
+                json!({"type": "summary", "hosts": 3, "statuses": {"ok": 1, "changed": 0,
+                       "unchanged": 0, "rolled_back": 0, "failed": 1,
                        "mismatch": 0, "timeout": 0, "unreachable": 1, "host_key_unknown": 0,
                        "host_key_changed": 0, "host_key_revoked": 0, "auth_failed": 0,
                        "error": 0, "interrupted": 0, "skipped": 0}, "interrupted": false,
@@ -261,7 +262,9 @@ mod tests {
         assert!(!stdout.contains('\x1b'));
         // Statuses come in the documented order.
         assert!(
-            stdout.contains(r#""statuses":{"ok":1,"failed":1,"mismatch":0,"timeout":0,"#),
+            stdout.contains(
+                r#""statuses":{"ok":1,"changed":0,"unchanged":0,"rolled_back":0,"failed":1,"#
+            ),
             "{stdout}"
         );
         // The human summary still goes to stderr.

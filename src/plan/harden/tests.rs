@@ -252,7 +252,7 @@ fn a_new_port_is_probed_then_added_then_the_old_one_dropped() {
     assert!(matches!(
         outcome.finding(),
         Some(Finding::Sshd(SshdFinding::Changed {
-            port: Some(2222),
+            moved: Some((2222, _)),
             ..
         }))
     ));
