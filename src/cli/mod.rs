@@ -27,10 +27,8 @@ use crate::plan::Share;
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0    every host ran the command and it exited 0 (sshd set, keys install:
-       every host changed or unchanged)
-  1    every host was reached, but the command failed, timed out, was rolled
-       back or skipped on some
+  0    every host ran the command and it exited 0 (sshd, keys: changed or unchanged)
+  1    every host was reached, but some failed, timed out, rolled back or were skipped
   2    some host was not reached (unreachable, host key, authentication)
   3    usage or configuration error: nothing was run
   130  interrupted (Ctrl-C)";

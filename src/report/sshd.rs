@@ -23,16 +23,19 @@ use crate::hosts::nodeset;
 use crate::report::sanitize::sanitize;
 use crate::report::{Output, Terminal};
 
+/// A value → the hosts that have it.
+type Hosts<K> = BTreeMap<K, Vec<Arc<str>>>;
+
 /// Gathers every host's finding and prints them folded at the end, or
 /// each host's as JSON as it finishes.
 pub(crate) struct SshdPrinter {
     json: bool,
     /// `sshd get`: keyword → its lines → hosts, keywords in the order met.
-    effective: Vec<(String, BTreeMap<String, Vec<Arc<str>>>)>,
+    effective: Vec<(String, Hosts<String>)>,
     /// `sshd set --check`: (reload, diff) → hosts.
-    planned: BTreeMap<(String, String), Vec<Arc<str>>>,
+    planned: Hosts<(String, String)>,
     /// `sshd set`: files written (and the new port) → hosts.
-    changed: BTreeMap<String, Vec<Arc<str>>>,
+    changed: Hosts<String>,
 }
 
 impl SshdPrinter {
@@ -85,7 +88,7 @@ fn folded(hosts: &[Arc<str>]) -> String {
 }
 
 /// Rows with the most hosts first.
-fn commonest_first<K: Ord>(rows: &BTreeMap<K, Vec<Arc<str>>>) -> Vec<(&K, &Vec<Arc<str>>)> {
+fn commonest_first<K: Ord>(rows: &Hosts<K>) -> Vec<(&K, &Vec<Arc<str>>)> {
     let mut rows: Vec<_> = rows.iter().collect();
     rows.sort_by_key(|(_, hosts)| std::cmp::Reverse(hosts.len()));
     rows

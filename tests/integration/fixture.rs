@@ -118,6 +118,37 @@ pub struct LabBuilder {
     /// sshd_config lines every host gets ahead of the lab's own, so they win
     /// (sshd keeps the first value of a keyword).
     sshd_options: String,
+    /// Hosts whose sshd_config is laid out as a distribution ships it.
+    layouts: Vec<(String, Layout)>,
+    /// Whether sshd also reads each user's own ~/.ssh/authorized_keys.
+    home_authorized_keys: bool,
+}
+
+/// How a host's sshd_config is laid out: the lab's own, or as real
+/// distributions and cloud images ship it, which is where sshd hardening
+/// has to write the right line in the right place.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Layout {
+    /// The lab's file: one flat list, passwords off.
+    Lab,
+    /// Debian and Ubuntu: `Include sshd_config.d/*.conf` first, the
+    /// password setting commented out; with `cloud_init`, the drop-in
+    /// cloud images add, `50-cloud-init.conf`, saying
+    /// `PasswordAuthentication yes`.
+    Include { cloud_init: bool },
+    /// No Include, `PasswordAuthentication yes` in the file.
+    Explicit,
+    /// The file ends in a `Match User nobody` block, which any line added
+    /// at the end would join.
+    MatchAtEnd,
+}
+
+/// What shapes one host's sshd_config.
+#[derive(Clone, Copy)]
+struct ConfigSetup<'a> {
+    options: &'a str,
+    layout: Layout,
+    home_authorized_keys: bool,
 }
 
 impl Lab {
@@ -126,6 +157,8 @@ impl Lab {
             hosts: Vec::new(),
             hashed_known_hosts: false,
             sshd_options: String::new(),
+            layouts: Vec::new(),
+            home_authorized_keys: false,
         }
     }
 
@@ -316,6 +349,19 @@ impl LabBuilder {
         self
     }
 
+    /// Adds a healthy host whose sshd_config has `layout`.
+    pub fn laid_out(mut self, name: &str, layout: Layout) -> Self {
+        self.layouts.push((name.to_owned(), layout));
+        self.with(name, Kind::Healthy)
+    }
+
+    /// Lets sshd read each user's `~/.ssh/authorized_keys` as well as the
+    /// lab's file, as a stock sshd does.
+    pub fn home_authorized_keys(mut self) -> Self {
+        self.home_authorized_keys = true;
+        self
+    }
+
     /// Hashes the host names in known_hosts, as `HashKnownHosts yes` would.
     pub fn hashed_known_hosts(mut self, hashed: bool) -> Self {
         self.hashed_known_hosts = hashed;
@@ -410,10 +456,18 @@ impl LabBuilder {
                     };
                     let sshd = sshd.as_deref();
                     let host_ca = host_ca.as_path();
-                    let options = self.sshd_options.as_str();
+                    let setup = ConfigSetup {
+                        options: self.sshd_options.as_str(),
+                        layout: self
+                            .layouts
+                            .iter()
+                            .find(|(n, _)| n == name)
+                            .map_or(Layout::Lab, |(_, layout)| *layout),
+                        home_authorized_keys: self.home_authorized_keys,
+                    };
                     scope.spawn(move || match sshd {
                         Some(sshd) if kind.runs_sshd() => Some(start_host(
-                            sshd, &host_dir, name, *kind, authorized, host_ca, options,
+                            sshd, &host_dir, name, *kind, authorized, host_ca, setup,
                         )),
                         _ => None,
                     })
@@ -554,7 +608,7 @@ fn start_host(
     kind: Kind,
     authorized_keys: &Path,
     host_ca: &Path,
-    sshd_options: &str,
+    setup: ConfigSetup,
 ) -> StartedHost {
     mkdir(dir);
     let host_keys = generate_host_keys(dir, name);
@@ -575,7 +629,7 @@ fn start_host(
     } else {
         Vec::new()
     };
-    let (sshd, addr) = Sshd::start(sshd, dir, name, authorized_keys, sshd_options);
+    let (sshd, addr) = Sshd::start(sshd, dir, name, authorized_keys, setup);
     StartedHost {
         host: Host {
             name: name.to_owned(),
@@ -636,7 +690,7 @@ impl Sshd {
         dir: &Path,
         name: &str,
         authorized_keys: &Path,
-        options: &str,
+        setup: ConfigSetup,
     ) -> (Sshd, SocketAddr) {
         let config = dir.join("sshd_config");
         let log = dir.join("sshd.log");
@@ -644,7 +698,7 @@ impl Sshd {
             let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port()));
             write(
                 &config,
-                &sshd_config(dir, name, addr, authorized_keys, options),
+                &sshd_config(dir, name, addr, authorized_keys, setup),
             );
             run(Command::new(sshd).arg("-t").arg("-f").arg(&config));
             let log_file = fs::File::create(&log)
@@ -709,10 +763,28 @@ fn sshd_config(
     name: &str,
     addr: SocketAddr,
     authorized_keys: &Path,
-    options: &str,
+    setup: ConfigSetup,
 ) -> String {
-    let mut config =
-        format!("# sshd_config of fleet test lab host {name}.\nListenAddress {addr}\n{options}");
+    // The distributions' layouts name the port apart, as their files do.
+    let listen = match setup.layout {
+        Layout::Lab => format!("ListenAddress {addr}"),
+        _ => format!("ListenAddress {}\nPort {}", addr.ip(), addr.port()),
+    };
+    let mut config = format!(
+        "# sshd_config of fleet test lab host {name}.\n{listen}\n{}",
+        setup.options
+    );
+    if let Layout::Include { cloud_init } = setup.layout {
+        let drop_ins = dir.join("sshd_config.d");
+        mkdir(&drop_ins);
+        if cloud_init {
+            write(
+                &drop_ins.join("50-cloud-init.conf"),
+                "PasswordAuthentication yes\n",
+            );
+        }
+        writeln!(config, "Include {}/*.conf", config_path(&drop_ins)).unwrap();
+    }
     for (kind, _) in HOST_KEY_TYPES {
         writeln!(
             config,
@@ -725,17 +797,27 @@ fn sshd_config(
             writeln!(config, "HostCertificate {}", config_path(&certificate)).unwrap();
         }
     }
+    let passwords = match setup.layout {
+        Layout::Lab => "PasswordAuthentication no",
+        Layout::Explicit => "PasswordAuthentication yes",
+        Layout::Include { .. } | Layout::MatchAtEnd => "#PasswordAuthentication yes",
+    };
+    let home_keys = if setup.home_authorized_keys {
+        " .ssh/authorized_keys"
+    } else {
+        ""
+    };
     write!(
         config,
         "PidFile {pid}\n\
-         AuthorizedKeysFile {authorized}\n\
+         AuthorizedKeysFile {authorized}{home_keys}\n\
          TrustedUserCAKeys {user_ca}\n\
          # authorized_keys lies under the world-writable temporary directory.\n\
          StrictModes no\n\
          # PAM would need root and the system's PAM setup; the lab runs as anyone.\n\
          UsePAM no\n\
          PubkeyAuthentication yes\n\
-         PasswordAuthentication no\n\
+         {passwords}\n\
          KbdInteractiveAuthentication no\n\
          PermitRootLogin prohibit-password\n\
          # Tests open many connections at once; never drop one for load.\n\
@@ -755,6 +837,9 @@ fn sshd_config(
         user_ca = config_path(&authorized_keys.with_file_name("user_ca.pub")),
     )
     .unwrap();
+    if setup.layout == Layout::MatchAtEnd {
+        config.push_str("\nMatch User nobody\n    X11Forwarding no\n    AllowTcpForwarding no\n");
+    }
     config
 }
 
@@ -828,7 +913,7 @@ fn free_port() -> u16 {
 
 /// sshd re-executes itself and so needs an absolute path; it usually lives
 /// in an sbin directory that an ordinary user's PATH lacks.
-fn find_sshd() -> PathBuf {
+pub fn find_sshd() -> PathBuf {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .chain(["/usr/sbin", "/usr/local/sbin"].map(PathBuf::from))
@@ -892,6 +977,11 @@ fn run(command: &mut Command) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout).unwrap_or_else(|e| panic!("{program} printed non-UTF-8: {e}"))
+}
+
+/// Whether the tests run as root, which some of them need.
+pub fn is_root() -> bool {
+    id(&["-u"]) == "0"
 }
 
 /// A path as an ssh_config or sshd_config argument, quoted if it holds

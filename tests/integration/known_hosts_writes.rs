@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::Duration;
 
-use super::fixture::{config_path, Lab};
+use super::fixture::{config_path, is_root, Lab};
 use super::invocation::invoke;
 
 /// An ssh_config for `lab` that learns unknown keys into `file`.
@@ -48,12 +48,6 @@ fn files_starting_with(dir: &Path, prefix: &str) -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-/// Whether the tests run as root, which some of them need.
-fn is_root() -> bool {
-    let output = Command::new("id").arg("-u").output().expect("running id");
-    String::from_utf8_lossy(&output.stdout).trim() == "0"
 }
 
 #[test]

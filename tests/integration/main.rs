@@ -12,6 +12,7 @@ mod config_errors;
 mod default_ssh_config;
 mod fixture;
 mod fixture_selftest;
+mod harden;
 mod host_keys;
 mod interrupt;
 mod inventory;

@@ -189,7 +189,8 @@ impl std::fmt::Display for Reload {
         match self {
             Reload::Systemctl(unit) => write!(f, "systemctl reload {unit}"),
             Reload::InitScript(unit) => write!(f, "service {unit} reload"),
-            Reload::Hup(pid) => write!(f, "kill -HUP {pid}"),
+            // Without the pid, so that hosts reloaded alike fold together.
+            Reload::Hup(_) => f.write_str("kill -HUP of the sshd that serves the login"),
         }
     }
 }
