@@ -79,13 +79,8 @@ else
   echo no-sudo
 fi
 ";
-    Step {
-        command: "sh -s".into(),
-        stdin: Some(Input::Bytes(script.into())),
-        output: Capture::Keep(4096),
-        timeout: None,
-        expect: None,
-    }
+    // As the login user, which is what a root login runs as too.
+    Root::Already.step(script.to_string())
 }
 
 /// What [`who_step`] found.
@@ -488,13 +483,8 @@ else
 fi
 "#
     );
-    Step {
-        command: "sh -s".into(),
-        stdin: Some(Input::Bytes(script.into())),
-        output: Capture::Keep(4096),
-        timeout: None,
-        expect: None,
-    }
+    // As the login user: it is that user's file.
+    Root::Already.step(script)
 }
 
 #[cfg(test)]
