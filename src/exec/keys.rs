@@ -16,6 +16,7 @@ use russh::keys::ssh_key::{Certificate, PrivateKey, PublicKey};
 use zeroize::Zeroizing;
 
 use crate::error::SetupError;
+use crate::report::sanitize::sanitize;
 use crate::secret;
 
 /// OpenSSH's default identity files, in the order it tries them, for hosts
@@ -194,7 +195,8 @@ fn encrypted_public_key(path: &Path, text: &str) -> Option<PublicKey> {
 }
 
 fn decrypt(path: &Path, text: &str) -> Result<PrivateKey, SetupError> {
-    let prompt = format!("Enter passphrase for key '{}': ", path.display());
+    let shown = sanitize(&path.display().to_string()).into_owned();
+    let prompt = format!("Enter passphrase for key '{shown}': ");
     for _ in 0..PASSPHRASE_TRIES {
         let passphrase = secret::ask(&prompt).map_err(|reason| SetupError::Key {
             path: path.to_path_buf(),
@@ -203,7 +205,7 @@ fn decrypt(path: &Path, text: &str) -> Result<PrivateKey, SetupError> {
         match russh::keys::decode_secret_key(text, Some(&passphrase)) {
             Ok(key) => return Ok(key),
             Err(_) if !passphrase.is_empty() => {
-                eprintln!("fleet: wrong passphrase for {}", path.display())
+                eprintln!("fleet: wrong passphrase for {shown}")
             }
             Err(_) => break,
         }

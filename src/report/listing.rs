@@ -5,6 +5,7 @@
 use std::io::{self, Write};
 
 use crate::hosts::Target;
+use crate::report::sanitize::sanitize;
 
 const HEADER: [&str; 7] = [
     "ALIAS", "ADDRESS", "PORT", "USER", "IDENTITY", "JUMP", "KNOWN",
@@ -18,9 +19,10 @@ pub fn write_listing(
     targets: &[Target],
     known: &dyn Fn(&Target) -> bool,
 ) -> io::Result<()> {
+    // Every cell comes from local files: escaped, and measured as shown.
     let rows: Vec<[String; 7]> = targets
         .iter()
-        .map(|target| row(target, known(target)))
+        .map(|target| row(target, known(target)).map(|cell| sanitize(&cell).into_owned()))
         .collect();
     let mut widths = HEADER.map(|title| title.chars().count());
     for row in &rows {

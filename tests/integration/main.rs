@@ -27,5 +27,6 @@ mod reruns;
 mod run;
 mod selection;
 mod shards;
+mod terminal_safety;
 mod trust_decisions;
 mod unreached_hosts;
