@@ -20,7 +20,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::error::TargetError;
-use super::selector::{check_name, HostPattern, Pattern};
+use super::selector::{check_host_name, check_name, HostPattern, Pattern};
 use crate::duration;
 use crate::last_run::RunFilter;
 use crate::location::Location;
@@ -332,7 +332,7 @@ fn parse_host(
     name: Spanned<String>,
     host: HostToml,
 ) -> Result<(String, InventoryHost), TargetError> {
-    source.check(&name.span(), check_name(name.get_ref()))?;
+    source.check(&name.span(), check_host_name(name.get_ref()))?;
     let host = InventoryHost {
         address: host.address.map(|address| address.0),
         user: host.user.map(|user| user.0).or_else(|| base.user.clone()),
@@ -393,11 +393,16 @@ fn parse_member(source: &Source<'_>, entry: Spanned<String>) -> Result<Member, T
         ));
     }
     match Pattern::parse(&text) {
-        Ok(Pattern::Hosts(hosts)) => Ok(Member {
-            at: source.at(&span),
-            text,
-            hosts,
-        }),
+        Ok(Pattern::Hosts(hosts)) => {
+            for name in &hosts.names {
+                source.check(&span, check_host_name(name))?;
+            }
+            Ok(Member {
+                at: source.at(&span),
+                text,
+                hosts,
+            })
+        }
         Ok(Pattern::Group(group)) => fail(format!(
             "'{text}': list nested groups in children, e.g. children = [\"{group}\"]"
         )),
@@ -521,7 +526,9 @@ struct Word(String);
 impl TryFrom<String> for Word {
     type Error = String;
     fn try_from(text: String) -> Result<Word, String> {
-        if text.is_empty() || text.contains(|c: char| c.is_whitespace() || c.is_control()) {
+        if let Some(c) = text.chars().find(|c| c.is_control()) {
+            Err(format!("'{text}' holds the control character {c:?}"))
+        } else if text.is_empty() || text.contains(char::is_whitespace) {
             Err(format!("'{text}' must be one word, without spaces"))
         } else {
             Ok(Word(text))

@@ -210,13 +210,30 @@ pub(crate) fn check_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("a name cannot be empty".to_string());
     }
-    match name
-        .chars()
-        .find(|c| c.is_whitespace() || c.is_control() || "*?[]{},!@".contains(*c))
-    {
+    if let Some(c) = name.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "'{name}' cannot be a name: it holds the control character {c:?}"
+        ));
+    }
+    if let Some(c) = name.chars().find(|c| c.is_whitespace()) {
+        return Err(format!(
+            "'{name}' cannot be a name: it holds the blank {c:?}"
+        ));
+    }
+    match name.chars().find(|c| "*?[]{},!@".contains(*c)) {
         Some(c) => Err(format!(
             "'{name}' cannot be a name: selectors would read {c:?} in it as syntax"
         )),
+        None => Ok(()),
+    }
+}
+
+/// Checks that `name` can name a host: a name ([`check_name`]) that ssh
+/// would also take as a host name.
+pub(crate) fn check_host_name(name: &str) -> Result<(), String> {
+    check_name(name)?;
+    match super::ssh_config::host_name_problem(name) {
+        Some(problem) => Err(format!("'{name}' cannot be a host name: {problem}")),
         None => Ok(()),
     }
 }

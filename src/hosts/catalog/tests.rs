@@ -375,7 +375,7 @@ fn a_name_ssh_refuses_stops_the_run() {
     );
     let message = crate::error::chain(&error);
     assert!(
-        message.starts_with("bad;name: 'bad;name' is not a usable host name"),
+        message.starts_with("bad;name: 'bad;name' cannot be a host name: ssh refuses ';'"),
         "{message}"
     );
 }
@@ -451,4 +451,27 @@ fn a_jump_loop_is_an_error() {
     let (_dir, catalog) = catalog_of_config("Host a\n    ProxyJump b\nHost b\n    ProxyJump a\n");
     let error = catalog.resolve("a", &[]).unwrap_err();
     assert!(matches!(error, TargetError::Jump { .. }), "{error}");
+}
+
+/// Issue 10, defect 12: an ssh_config alias that cannot be a host name
+/// stops the run that selects it, naming the `Host` line that defines it
+/// and what is wrong with it.
+#[test]
+fn an_alias_that_cannot_be_a_host_names_its_host_line() {
+    let (dir, catalog) = catalog_of_config(
+        "Host web-01\n    User ops\n\nHost web-02 web;rm\n    Port 2222\nHost web-\x1b[2J\n",
+    );
+    let error = catalog.resolve("web-0*,web;*", &[]).unwrap_err();
+    let message = crate::error::chain(&error).replace(&dir.path().display().to_string(), "DIR");
+    assert_eq!(
+        message,
+        "DIR/config:4: Host 'web;rm' cannot be a host name: ssh refuses ';' in one, which could \
+         smuggle shell syntax into %h; rename the alias"
+    );
+    let error = catalog.resolve("web-\x1b*", &[]).unwrap_err();
+    let message = crate::error::chain(&error).replace(&dir.path().display().to_string(), "DIR");
+    assert!(
+        message.starts_with("DIR/config:6: Host 'web-\x1b[2J' cannot be a host name: it holds the control character"),
+        "{message}"
+    );
 }

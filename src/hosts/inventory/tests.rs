@@ -520,3 +520,42 @@ fn the_last_run_selectors_are_not_group_names() {
     assert!(error("[groups.web]\nhosts = [\"@failed\"]\n")
         .contains("'@failed' selects by the last run"));
 }
+
+/// Issue 10, defect 12: names ssh would refuse as host names passed the
+/// inventory check, then stopped every run that selected them without
+/// saying where they came from.
+#[test]
+fn names_that_cannot_be_hosts_are_refused_where_they_are_read() {
+    for (name, problem) in [
+        ("a;b", "';'"),
+        ("it's", "'\\''"),
+        ("x$(id)", "'$'"),
+        ("x`id`", "'`'"),
+        ("a|b", "'|'"),
+        ("-oProxyCommand=x", "starts with '-'"),
+    ] {
+        let text = format!("[hosts.web]\n\n[hosts.{}]\n", toml::Value::from(name));
+        let message = error(&text);
+        assert!(
+            message.starts_with(&format!("DIR/fleet.toml:3: '{name}' cannot be a host name")),
+            "{message}"
+        );
+        assert!(message.contains(problem), "{name}: {message}");
+    }
+    // Names in a group's list name hosts too.
+    assert!(error("[groups.web]\nhosts = [\"ok\",\n  \"x;y\"]\n")
+        .starts_with("DIR/fleet.toml:3: 'x;y' cannot be a host name"),);
+}
+
+#[test]
+fn a_control_character_is_reported_as_one() {
+    let message = error("[hosts.\"a\\u001bb\"]\n");
+    assert!(message.starts_with("DIR/fleet.toml:1: "), "{message}");
+    assert!(message.contains("control character"), "{message}");
+    let message = error("[hosts.a]\nuser = \"root\\u0007\"\n");
+    assert!(message.starts_with("DIR/fleet.toml:2: "), "{message}");
+    assert!(message.contains("control character"), "{message}");
+    assert!(!message.contains("spaces"), "{message}");
+    let message = error("[hosts.a]\naddress = \"10.0.0.1\\u009b\"\n");
+    assert!(message.contains("control character"), "{message}");
+}

@@ -101,9 +101,10 @@ pub(super) fn resolve(
     host_arg: &str,
     overrides: &[(String, String)],
 ) -> Result<HostOptions, ConfigError> {
-    if !value::valid_hostname(host_arg) {
+    if let Some(problem) = value::host_name_problem(host_arg) {
         return Err(ConfigError::InvalidHost {
             host: host_arg.to_string(),
+            problem,
         });
     }
     let mut eval = Eval {

@@ -38,6 +38,8 @@ pub(super) struct ConfigFile {
 #[derive(Debug, Clone)]
 pub(super) struct Section {
     pub header: Header,
+    /// The line of the `Host`/`Match` line; 0 for the top of a file.
+    pub line: usize,
     pub items: Vec<Item>,
     /// Whether an inactive section still has work: Includes to walk and
     /// unknown keywords to check. Lets resolving skip most of a big config.
@@ -205,7 +207,7 @@ impl<'a> Loader<'a> {
             sections: Vec::new(),
         });
         let mut sections = Vec::new();
-        let mut current = Section::new(Header::Start);
+        let mut current = Section::new(Header::Start, 0);
         for (n, line) in text.split('\n').enumerate() {
             let line_no = u32::try_from(n + 1).unwrap_or(u32::MAX);
             let at = |message: String| ConfigError::Invalid {
@@ -222,7 +224,7 @@ impl<'a> Loader<'a> {
                     let patterns = host_patterns(&raw).map_err(at)?;
                     sections.push(std::mem::replace(
                         &mut current,
-                        Section::new(Header::Host(patterns)),
+                        Section::new(Header::Host(patterns), line_no as usize),
                     ));
                     continue;
                 }
@@ -232,7 +234,8 @@ impl<'a> Loader<'a> {
                         line: line_no,
                         criteria,
                     };
-                    sections.push(std::mem::replace(&mut current, Section::new(header)));
+                    let section = Section::new(header, line_no as usize);
+                    sections.push(std::mem::replace(&mut current, section));
                     continue;
                 }
                 Some(Keyword::Include) => {
@@ -405,9 +408,10 @@ impl<'a> Loader<'a> {
 }
 
 impl Section {
-    fn new(header: Header) -> Section {
+    fn new(header: Header, line: usize) -> Section {
         Section {
             header,
+            line,
             items: Vec::new(),
             visit_inactive: false,
             run: None,

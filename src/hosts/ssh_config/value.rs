@@ -188,10 +188,25 @@ pub(super) fn jump(s: &str, command_line: bool) -> Option<Jump> {
 /// `ssh_valid_hostname()`: what ssh accepts as a host name on its command
 /// line, keeping shell metacharacters out of `%h`.
 pub(super) fn valid_hostname(s: &str) -> bool {
-    !s.starts_with('-')
-        && !s
-            .bytes()
-            .any(|b| b"'`\"$\\;&<>|(){},".contains(&b) || b == b' ' || b.is_ascii_control())
+    host_name_problem(s).is_none()
+}
+
+/// Why `ssh_valid_hostname()` refuses `s`, if it does, as a clause for a
+/// message. fleet also refuses the C1 controls, which ssh lets through but
+/// a terminal obeys.
+pub(crate) fn host_name_problem(s: &str) -> Option<String> {
+    if s.starts_with('-') {
+        return Some("it starts with '-', which ssh would read as an option".to_string());
+    }
+    if let Some(c) = s.chars().find(|c| c.is_control()) {
+        return Some(format!("it holds the control character {c:?}"));
+    }
+    if s.contains(' ') {
+        return Some("it holds a space".to_string());
+    }
+    s.chars()
+        .find(|c| "'`\"$\\;&<>|(){},".contains(*c))
+        .map(|c| format!("ssh refuses {c:?} in one, which could smuggle shell syntax into %h"))
 }
 
 /// `ssh_valid_ruser()`: the same for a user name given on the command line.
