@@ -20,6 +20,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::error::TargetError;
+use super::nodeset;
 use super::selector::{check_host_name, check_name, HostPattern, Pattern};
 use crate::duration;
 use crate::last_run::RunFilter;
@@ -301,8 +302,9 @@ fn parse_file(path: &Path, text: &str) -> Result<FileInventory, TargetError> {
         hosts.push(parse_host(&source, &base, name, host)?);
     }
     let mut groups = Vec::new();
+    let mut budget = nodeset::EXPANSION_LIMIT;
     for (name, group) in raw.groups {
-        groups.push(parse_group(&source, name, group)?);
+        groups.push(parse_group(&source, name, group, &mut budget)?);
     }
     // Names and ranges in groups name hosts too; globs only select.
     let implicit = groups
@@ -347,10 +349,12 @@ fn parse_host(
 
 /// A `[groups.NAME]` table; whether its children exist is checked once all
 /// files are merged, since a child may be defined in another file.
+/// `budget` is what is left of the names the file's groups may list.
 fn parse_group(
     source: &Source<'_>,
     name: Spanned<String>,
     group: GroupToml,
+    budget: &mut usize,
 ) -> Result<(String, Group), TargetError> {
     source.check(&name.span(), check_name(name.get_ref()))?;
     if RunFilter::reserves(name.get_ref()) {
@@ -362,7 +366,7 @@ fn parse_group(
     let members = group
         .hosts
         .into_iter()
-        .map(|entry| parse_member(source, entry))
+        .map(|entry| parse_member(source, entry, budget))
         .collect::<Result<_, _>>()?;
     let mut children = Vec::new();
     for entry in group.children {
@@ -383,7 +387,11 @@ fn parse_group(
 }
 
 /// Parses one entry of a group's `hosts`: a name, range or glob.
-fn parse_member(source: &Source<'_>, entry: Spanned<String>) -> Result<Member, TargetError> {
+fn parse_member(
+    source: &Source<'_>,
+    entry: Spanned<String>,
+    budget: &mut usize,
+) -> Result<Member, TargetError> {
     let span = entry.span();
     let text = entry.into_inner();
     let fail = |problem: String| Err(source.error(&span, problem));
@@ -394,6 +402,13 @@ fn parse_member(source: &Source<'_>, entry: Spanned<String>) -> Result<Member, T
     }
     match Pattern::parse(&text) {
         Ok(Pattern::Hosts(hosts)) => {
+            let Some(left) = budget.checked_sub(hosts.names.len()) else {
+                return fail(format!(
+                    "'{text}': the groups of this file list more than {} names in all",
+                    nodeset::EXPANSION_LIMIT
+                ));
+            };
+            *budget = left;
             for name in &hosts.names {
                 source.check(&span, check_host_name(name))?;
             }

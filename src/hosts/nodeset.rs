@@ -23,7 +23,8 @@ pub enum NodesetError {
 }
 
 /// More names than any fleet has; stops `x[0-99999999]` from eating memory.
-const EXPANSION_LIMIT: usize = 1_000_000;
+/// A selector's items together are held to it as well.
+pub const EXPANSION_LIMIT: usize = 1_000_000;
 
 /// Expands every bracket group in `pattern`, in order: `web-[1,3]-[a]` is not
 /// valid (items are numbers), `r[1-2]n[01-02]` gives `r1n01 r1n02 r2n01 r2n02`.

@@ -66,10 +66,11 @@ impl Selector {
     pub(crate) fn parse(selectors: &str, excludes: &[String]) -> Result<Selector, TargetError> {
         let mut include = Vec::new();
         let mut exclude = Vec::new();
+        let mut budget = nodeset::EXPANSION_LIMIT;
         for text in split_items(selectors) {
             match text.strip_prefix('!') {
-                Some(rest) => exclude.push(Item::parse(rest)?),
-                None => include.push(Item::parse(text)?),
+                Some(rest) => exclude.push(Item::parse(rest, &mut budget)?),
+                None => include.push(Item::parse(text, &mut budget)?),
             }
         }
         for text in excludes.iter().flat_map(|list| split_items(list)) {
@@ -78,7 +79,7 @@ impl Selector {
                     problem: format!("'{text}': --exclude already excludes; drop the '!'"),
                 });
             }
-            exclude.push(Item::parse(text)?);
+            exclude.push(Item::parse(text, &mut budget)?);
         }
         if include.is_empty() {
             return Err(if exclude.is_empty() {
@@ -113,9 +114,24 @@ impl Selector {
 }
 
 impl Item {
-    fn parse(text: &str) -> Result<Item, TargetError> {
+    /// Parses one item, whose names count against `budget`: what is left
+    /// of the names all items together may stand for. Each item is capped
+    /// on its own while it expands, so at most two items' names are held.
+    fn parse(text: &str, budget: &mut usize) -> Result<Item, TargetError> {
         let pattern =
             Pattern::parse(text).map_err(|problem| TargetError::BadPattern { problem })?;
+        if let Pattern::Hosts(hosts) = &pattern {
+            let count = hosts.names.len() + hosts.globs.len();
+            *budget = budget
+                .checked_sub(count)
+                .ok_or_else(|| TargetError::BadPattern {
+                    problem: format!(
+                        "'{text}': the selector's items expand to more than {} names in all; \
+                         select fewer, or use globs or groups",
+                        nodeset::EXPANSION_LIMIT
+                    ),
+                })?;
+        }
         Ok(Item {
             text: text.to_string(),
             pattern,
@@ -353,6 +369,30 @@ mod tests {
                 .to_string(),
             "selector '!web-1': --exclude already excludes; drop the '!'"
         );
+    }
+
+    /// Issue 10, defect 17: each item was capped at a million names, but
+    /// four such items took 1.3 GB.
+    #[test]
+    fn the_names_of_all_items_together_are_capped() {
+        let error = |selectors: &str, excludes: &[String]| {
+            Selector::parse(selectors, excludes)
+                .map(|_| ())
+                .unwrap_err()
+                .to_string()
+        };
+        let error_all = error("a[1-600000],b[1-600000]", &[]);
+        assert_eq!(
+            error_all,
+            "selector 'b[1-600000]': the selector's items expand to more than 1000000 names in all; \
+             select fewer, or use globs or groups"
+        );
+        let excluded = error("a[1-600000]", &["b[1-600000]".to_string()]);
+        assert!(
+            excluded.contains("more than 1000000 names in all"),
+            "{excluded}"
+        );
+        assert!(Selector::parse("a[1-500000],b[1-500000]", &[]).is_ok());
     }
 
     #[test]

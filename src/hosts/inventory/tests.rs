@@ -559,3 +559,14 @@ fn a_control_character_is_reported_as_one() {
     let message = error("[hosts.a]\naddress = \"10.0.0.1\\u009b\"\n");
     assert!(message.contains("control character"), "{message}");
 }
+
+/// Issue 10, defect 17, in an inventory: each entry was capped, not all.
+#[test]
+fn the_names_of_all_groups_together_are_capped() {
+    let message =
+        error("[groups.a]\nhosts = [\"a[1-600000]\"]\n[groups.b]\nhosts = [\"b[1-600000]\"]\n");
+    assert_eq!(
+        message,
+        "DIR/fleet.toml:4: 'b[1-600000]': the groups of this file list more than 1000000 names in all"
+    );
+}
