@@ -23,6 +23,11 @@ use crate::location::Location;
 /// OpenSSH's `READCONF_MAX_DEPTH`: how deeply Includes may nest.
 const MAX_INCLUDE_DEPTH: u32 = 16;
 
+/// How many files an Include tree may stand for, each counted as often as
+/// it is included. Each file is parsed once, but resolving a host walks the
+/// tree as ssh reads it; this bounds the walk, where ssh has no bound.
+const MAX_INCLUDED_FILES: u64 = 1_000_000;
+
 /// One file as read; `Include`s refer to other entries by index.
 #[derive(Debug, Clone)]
 pub(super) struct ConfigFile {
@@ -151,6 +156,17 @@ pub(super) struct Origin {
 pub(super) struct Loader<'a> {
     env: &'a LocalEnv,
     pub files: Vec<ConfigFile>,
+    /// How deeply each file's own Includes nest below it.
+    heights: Vec<u32>,
+    /// How many files each file stands for, itself and its Includes.
+    sizes: Vec<u64>,
+    /// Files already parsed, read the same way (user config or not, checked
+    /// permissions or not): an Include tree names one file many times,
+    /// and ssh reads it again each time, but one parse serves them all.
+    parsed: HashMap<(PathBuf, bool, bool), usize>,
+    /// The files being parsed, outermost first: one Included again from
+    /// inside itself is a loop.
+    open: Vec<usize>,
     /// Whether some `Match` uses `final`, which makes ssh evaluate the
     /// config a second time.
     pub wants_final_pass: bool,
@@ -161,6 +177,10 @@ impl<'a> Loader<'a> {
         Loader {
             env,
             files: Vec::new(),
+            heights: Vec::new(),
+            sizes: Vec::new(),
+            parsed: HashMap::new(),
+            open: Vec::new(),
             wants_final_pass: false,
         }
     }
@@ -206,6 +226,13 @@ impl<'a> Loader<'a> {
             user_config: origin.user_config,
             sections: Vec::new(),
         });
+        self.heights.push(0);
+        self.sizes.push(1);
+        self.parsed.insert(
+            (path.to_path_buf(), origin.user_config, origin.check_perm),
+            index,
+        );
+        self.open.push(index);
         let mut sections = Vec::new();
         let mut current = Section::new(Header::Start, 0);
         for (n, line) in text.split('\n').enumerate() {
@@ -254,6 +281,7 @@ impl<'a> Loader<'a> {
         sections.push(current);
         mark_literal_runs(&mut sections);
         self.files[index].sections = sections;
+        self.open.pop();
         Ok(index)
     }
 
@@ -378,12 +406,28 @@ impl<'a> Loader<'a> {
                 continue;
             };
             for file in pattern::glob(&pattern) {
-                if depth >= MAX_INCLUDE_DEPTH {
-                    return Err(at(format!(
+                let too_deep = |file: &Path| {
+                    at(format!(
                         "Includes nest more than {MAX_INCLUDE_DEPTH} deep at '{}'; \
                          look for a file that includes itself",
                         file.display()
-                    )));
+                    ))
+                };
+                if depth >= MAX_INCLUDE_DEPTH {
+                    return Err(too_deep(&file));
+                }
+                let key = (file.clone(), included.user_config, included.check_perm);
+                if let Some(&shared) = self.parsed.get(&key) {
+                    // A file still open includes itself; a finished one
+                    // nests as deep below this line as it did before.
+                    if self.open.contains(&shared)
+                        || depth + 1 + self.heights[shared] > MAX_INCLUDE_DEPTH
+                    {
+                        return Err(too_deep(&file));
+                    }
+                    self.note_include(shared).map_err(at)?;
+                    files.push(shared);
+                    continue;
                 }
                 let text = match read(&file, included.check_perm) {
                     Ok(text) => text,
@@ -400,10 +444,29 @@ impl<'a> Loader<'a> {
                         return Err(ConfigError::Permissions { path: file })
                     }
                 };
-                files.push(self.parse_file(&file, &text, &included, depth + 1)?);
+                let parsed = self.parse_file(&file, &text, &included, depth + 1)?;
+                self.note_include(parsed).map_err(at)?;
+                files.push(parsed);
             }
         }
         Ok(files)
+    }
+
+    /// The file being parsed includes `child`: it nests at least one
+    /// deeper than `child` does, and stands for its files too.
+    fn note_include(&mut self, child: usize) -> Result<(), String> {
+        let Some(&parent) = self.open.last() else {
+            return Ok(());
+        };
+        self.heights[parent] = self.heights[parent].max(self.heights[child] + 1);
+        self.sizes[parent] = self.sizes[parent].saturating_add(self.sizes[child]);
+        if self.sizes[parent] > MAX_INCLUDED_FILES {
+            return Err(format!(
+                "Includes read more than {MAX_INCLUDED_FILES} files in all, counting a file \
+                 as often as it is included; include each file fewer times"
+            ));
+        }
+        Ok(())
     }
 }
 
