@@ -159,7 +159,9 @@ fn load(path: &Path, agent_has: &impl Fn(&PublicKey) -> bool) -> Result<KeyFile,
     }
 }
 
-/// Refuses a private key that group or others can read, as OpenSSH does.
+/// Refuses a private key that group or others can read, as OpenSSH does,
+/// and anything but a regular file (a device, a directory), whose mode
+/// says nothing about a key.
 fn check_permissions(path: &Path) -> Result<(), SetupError> {
     use std::os::unix::fs::PermissionsExt;
     let meta = std::fs::metadata(path).map_err(|e| SetupError::Key {
@@ -170,6 +172,12 @@ fn check_permissions(path: &Path) -> Result<(), SetupError> {
             e.to_string()
         },
     })?;
+    if !meta.is_file() {
+        return Err(SetupError::Key {
+            path: path.to_path_buf(),
+            reason: "not a regular file; IdentityFile must name a private key file".to_string(),
+        });
+    }
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
         return Err(SetupError::Key {

@@ -19,6 +19,7 @@ mod invocation;
 mod key_types;
 mod keyscan;
 mod known_hosts_writes;
+mod local_files;
 mod ls;
 mod outputs;
 mod plans;
