@@ -55,10 +55,12 @@ fn row(target: &Target, known: bool) -> [String; 7] {
         options.port.to_string(),
         options.user.clone(),
         identity,
-        options
-            .proxy_jump
-            .clone()
-            .unwrap_or_else(|| "-".to_string()),
+        match (&options.proxy_jump, options.proxy_command) {
+            (Some(jump), _) => jump.clone(),
+            // `run` refuses such a host rather than reach it directly.
+            (None, true) => "ProxyCommand (refused)".to_string(),
+            (None, false) => "-".to_string(),
+        },
         if known { "yes" } else { "no" }.to_string(),
     ]
 }

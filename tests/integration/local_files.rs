@@ -17,6 +17,33 @@ fn an_identity_file_that_is_not_a_regular_file_is_refused_plainly() {
     assert!(!run.stderr.contains("chmod"), "{run}");
 }
 
+/// Issue 10: `ls` showed JUMP `-` for a host that `run` refuses because
+/// it is behind ProxyCommand.
+#[test]
+fn ls_says_a_proxycommand_host_is_refused() {
+    let lab = Lab::builder().healthy(1).build();
+    let config =
+        lab.ssh_config_with_hosts("proxied", "Host proxied\n    ProxyCommand nc %h %p\n", &[]);
+    let ls = invoke(lab.fleet_with_config(&config).args(["ls", "proxied,h01"]));
+    ls.assert_exit(0);
+    let jump = |alias: &str| {
+        let header = ls.stdout.lines().next().unwrap_or_default();
+        let column = header.find("JUMP").expect("a JUMP column");
+        let row = ls
+            .stdout
+            .lines()
+            .find(|line| line.starts_with(alias))
+            .unwrap_or_else(|| panic!("no row for {alias}\n{ls}"));
+        row[column..]
+            .split("  ")
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(jump("proxied"), "ProxyCommand (refused)", "{ls}");
+    assert_eq!(jump("h01"), "-", "{ls}");
+}
+
 /// Issue 10, defect 14: `fleet completions zsh | (exec 0<&-; true)`
 /// panicked on the broken pipe (exit 101).
 #[test]
