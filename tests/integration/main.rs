@@ -18,6 +18,7 @@ mod inventory;
 mod invocation;
 mod key_types;
 mod keyscan;
+mod killed_while_learning;
 mod known_hosts_writes;
 mod local_files;
 mod ls;
