@@ -13,6 +13,7 @@ mod default_ssh_config;
 mod fixture;
 mod fixture_selftest;
 mod host_keys;
+mod hostile_servers;
 mod interrupt;
 mod inventory;
 mod invocation;
