@@ -264,4 +264,22 @@ mod tests {
             assert_eq!(fold(names.iter().map(String::as_str)), pattern);
         }
     }
+
+    proptest::proptest! {
+        /// Any names fold into items that expand back to exactly them.
+        #[test]
+        fn fold_then_expand_gives_the_same_names(
+            names in proptest::collection::btree_set("[a-c]{0,2}-?[0-9]{0,3}[a-b.]{0,2}", 1..40)
+        ) {
+            let names: std::collections::BTreeSet<String> =
+                names.into_iter().filter(|name| !name.is_empty()).collect();
+            proptest::prop_assume!(!names.is_empty());
+            let folded = fold(names.iter().map(String::as_str));
+            let again: std::collections::BTreeSet<String> = super::super::selector::split_items(&folded)
+                .into_iter()
+                .flat_map(|item| expand(item).expect("a folded item expands"))
+                .collect();
+            proptest::prop_assert_eq!(again, names, "folded to {}", folded);
+        }
+    }
 }
