@@ -48,10 +48,10 @@ pub fn agent_socket(identity_agent: Option<&str>) -> Option<PathBuf> {
     }
 }
 
-/// The identity files a host uses: its explicit IdentityFiles, or the
-/// default ones that exist.
-pub fn identity_paths(explicit: &[PathBuf], home: &Path) -> Vec<PathBuf> {
-    if !explicit.is_empty() {
+/// The identity files a host uses: its explicit IdentityFiles, or, when
+/// it has none configured (`defaults`), the default ones that exist.
+pub fn identity_paths(explicit: &[PathBuf], defaults: bool, home: &Path) -> Vec<PathBuf> {
+    if !defaults {
         return explicit.to_vec();
     }
     DEFAULT_IDENTITIES

@@ -255,9 +255,12 @@ pub struct HostOptions {
     /// Default 22.
     pub port: u16,
     /// Only the explicitly configured ones, in order, `~`, tokens and
-    /// `${VAR}` expanded; empty when none are configured (the caller then
-    /// uses OpenSSH's default key list).
+    /// `${VAR}` expanded; `none` left out.
     pub identity_files: Vec<PathBuf>,
+    /// Whether OpenSSH's default keys (`~/.ssh/id_*`) are tried: only when
+    /// no IdentityFile line applies at all, so `IdentityFile none` alone
+    /// means no key files, as it does for ssh.
+    pub default_identities: bool,
     pub identities_only: bool,
     /// After `~`/token/env expansion: "none", "SSH_AUTH_SOCK", or a path;
     /// `None` if unset.

@@ -39,8 +39,10 @@ pub fn write_listing(
 
 fn row(target: &Target, known: bool) -> [String; 7] {
     let options = &target.options;
-    let identity = if options.identity_files.is_empty() {
+    let identity = if options.default_identities {
         "(default keys)".to_string()
+    } else if options.identity_files.is_empty() {
+        "(none)".to_string()
     } else {
         let files: Vec<String> = options
             .identity_files
@@ -92,6 +94,7 @@ mod tests {
                 user: user.to_string(),
                 port,
                 identity_files: Vec::new(),
+                default_identities: true,
                 identities_only: false,
                 identity_agent: None,
                 certificate_files: Vec::new(),
@@ -118,6 +121,7 @@ mod tests {
             PathBuf::from("/home/ops/.ssh/web"),
             PathBuf::from("/home/ops/.ssh/id_ed25519"),
         ];
+        web.options.default_identities = false;
         let mut db = target("db-primary", "db1.internal.example.com", 2222, "postgres");
         db.options.proxy_jump = Some("bastion".to_string());
         let targets = [web, db];

@@ -586,6 +586,7 @@ impl Eval<'_> {
             user,
             port,
             identity_files,
+            default_identities: st.identity_files.is_empty(),
             identities_only: st.identities_only.unwrap_or(false),
             identity_agent,
             certificate_files,

@@ -171,6 +171,19 @@ fn identity_file_none_is_dropped() {
     );
 }
 
+/// Issue 10: `IdentityFile none` could not be told from no IdentityFile,
+/// so fleet tried the default keys that ssh then leaves out.
+#[test]
+fn identity_file_none_alone_turns_the_default_keys_off() {
+    let home = Home::new();
+    let none = resolve(&home.config("Host a\n  IdentityFile none\n"), "a");
+    assert!(none.identity_files.is_empty());
+    assert!(!none.default_identities);
+    let unset = resolve(&home.config("Host a\n  User x\n"), "a");
+    assert!(unset.identity_files.is_empty());
+    assert!(unset.default_identities);
+}
+
 #[test]
 fn known_hosts_files_take_several_per_line_and_the_first_line_wins() {
     let home = Home::new();
