@@ -24,6 +24,10 @@
 //!   entry; `~user` is looked up in /etc/passwd only.
 //! * Bad tokens in IdentityFile, CertificateFile or ProxyJump fail
 //!   `resolve`; `ssh -G` prints those raw and only a real connection fails.
+//! * `Include` paths expand `${VAR}` and the local tokens (`%d %i %L %l
+//!   %u`), as newer OpenSSH releases do; a token for the host being reached
+//!   (`%h`, `%p`, `%r`…) is an error, since fleet reads each file once for
+//!   all hosts.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -397,8 +397,9 @@ impl<'a> Loader<'a> {
                      give an absolute path"
                 )));
             }
+            let arg = self.expand_include(arg).map_err(at)?;
             let pattern = if arg.starts_with('/') || arg.starts_with('~') {
-                arg.clone()
+                arg
             } else {
                 format!("{}/{arg}", origin.include_dir)
             };
@@ -450,6 +451,38 @@ impl<'a> Loader<'a> {
             }
         }
         Ok(files)
+    }
+
+    /// An Include path with its `${VAR}`s and tokens expanded, as newer OpenSSH
+    /// releases do (9.2 took them literally, naming files no one has).
+    /// The tokens that stand for the host being reached are refused: the
+    /// files are read once for every host, and guessing could read the
+    /// wrong ones.
+    fn expand_include(&self, arg: &str) -> Result<String, String> {
+        const PER_HOST: &str = "ChknprjT";
+        let mut chars = arg.chars();
+        while let Some(c) = chars.next() {
+            let token = if c == '%' { chars.next() } else { None };
+            if let Some(token) = token.filter(|t| PER_HOST.contains(*t)) {
+                return Err(format!(
+                    "Include path '{arg}' uses %{token}, which stands for the host being \
+                     reached; fleet reads Includes once for all hosts, so put a plain Include \
+                     in a Host or Match block instead"
+                ));
+            }
+        }
+        let this_host = local::hostname().unwrap_or_default();
+        let short_host = this_host.split('.').next().unwrap_or_default().to_string();
+        let uid = local::uid().map(|u| u.to_string()).unwrap_or_default();
+        let home = self.env.home.to_string_lossy().into_owned();
+        let tokens: [(char, &str); 5] = [
+            ('d', &home),
+            ('i', &uid),
+            ('L', &short_host),
+            ('l', &this_host),
+            ('u', &self.env.user),
+        ];
+        expand::expand(arg, Some(&tokens), true).map_err(|e| format!("Include: {e}"))
     }
 
     /// The file being parsed includes `child`: it nests at least one

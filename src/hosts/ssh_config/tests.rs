@@ -597,6 +597,35 @@ fn a_file_included_many_times_is_parsed_once() {
     );
 }
 
+/// Issue 10: `Include` took `${VAR}` and `%d`-style tokens literally;
+/// newer OpenSSH releases expand them (their regress/cfginclude.sh tests both).
+#[test]
+fn include_paths_expand_environment_variables_and_local_tokens() {
+    let home = Home::new();
+    // cargo sets CARGO_PKG_NAME for the tests it runs.
+    home.write(".ssh/fleet.conf", "Host a\n  Port 2201\n");
+    home.write("alice.conf", "Host b\n  Port 2202\n");
+    home.write(".ssh/100%.conf", "Host c\n  Port 2203\n");
+    let config =
+        home.config("Include ${CARGO_PKG_NAME}.conf\nInclude %d/%u.conf\nInclude 100%%.conf\n");
+    assert_eq!(resolve(&config, "a").port, 2201);
+    assert_eq!(resolve(&config, "b").port, 2202);
+    assert_eq!(resolve(&config, "c").port, 2203);
+
+    let e = home.load_error("Include ${FLEET_TEST_NOT_SET_ANYWHERE}.conf\n");
+    assert!(
+        e.starts_with("~/.ssh/config:1: Include: environment variable"),
+        "{e}"
+    );
+    let e = home.load_error("Host x\n  Include conf.d/%h.conf\n");
+    assert!(
+        e.starts_with(
+            "~/.ssh/config:2: Include path 'conf.d/%h.conf' uses %h, which stands for the host"
+        ),
+        "{e}"
+    );
+}
+
 #[test]
 fn included_files_writable_by_others_are_refused() {
     use std::os::unix::fs::PermissionsExt;
