@@ -22,6 +22,7 @@ use toml::Spanned;
 use super::error::TargetError;
 use super::nodeset;
 use super::selector::{check_host_name, check_name, HostPattern, Pattern};
+use super::ssh_config;
 use crate::duration;
 use crate::last_run::RunFilter;
 use crate::location::Location;
@@ -196,9 +197,7 @@ impl InventoryHost {
             ("Port", self.port.map(|port| port.to_string())),
             (
                 "IdentityFile",
-                self.identity_file
-                    .as_ref()
-                    .map(|path| path.display().to_string()),
+                self.identity_file.as_deref().map(ssh_config::path_value),
             ),
         ];
         fields

@@ -98,6 +98,13 @@ pub(crate) fn host_name_problem(name: &str) -> Option<String> {
     value::host_name_problem(name)
 }
 
+/// `path` as an option value (`-o IdentityFile=…`) that resolves back to
+/// exactly its bytes, UTF-8 or not.
+pub(crate) fn path_value(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    value::decode_lossless(path.as_os_str().as_bytes())
+}
+
 impl SshConfig {
     /// Reads `path` and everything it Includes, like `ssh -F path`
     /// (`none` means no config, as for ssh). Relative Include paths are

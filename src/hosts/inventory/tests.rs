@@ -570,3 +570,29 @@ fn the_names_of_all_groups_together_are_capped() {
         "DIR/fleet.toml:4: 'b[1-600000]': the groups of this file list more than 1000000 names in all"
     );
 }
+
+/// Issue 10: a key path that is not UTF-8 (here from the inventory's own
+/// directory) reaches ssh_config as exactly its bytes.
+#[test]
+fn a_key_path_that_is_not_utf8_is_kept_byte_for_byte() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let odd = dir.path().join(OsStr::from_bytes(b"k\xe9ys"));
+    std::fs::create_dir(&odd).unwrap();
+    let path = odd.join("fleet.toml");
+    std::fs::write(&path, "[hosts.web]\nkey = \"id\"\n").unwrap();
+    let inventory = Inventory::load(&[InventoryFile {
+        path,
+        explicit: true,
+    }])
+    .unwrap();
+    let env = crate::hosts::ssh_config::LocalEnv {
+        home: dir.path().to_path_buf(),
+        user: "tester".to_string(),
+    };
+    let catalog =
+        crate::hosts::Catalog::new(crate::hosts::ssh_config::SshConfig::empty(&env), inventory);
+    let targets = catalog.resolve("web", &[]).unwrap();
+    assert_eq!(targets[0].options.identity_files, [odd.join("id")]);
+}

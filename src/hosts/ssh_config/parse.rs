@@ -568,7 +568,7 @@ fn read(path: &Path, check_perm: bool) -> Result<String, ReadError> {
         return Ok(String::new());
     }
     let bytes = fs::read(path).map_err(ReadError::Io)?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    Ok(value::decode_lossless(&bytes))
 }
 
 /// glob(3)'s GLOB_TILDE: `~` is $HOME, `~user` that user's home; an unknown

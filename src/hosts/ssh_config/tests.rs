@@ -171,6 +171,29 @@ fn identity_file_none_is_dropped() {
     );
 }
 
+/// Issue 10: a non-UTF-8 IdentityFile path was changed (`k\xe9y` became
+/// `k\u{fffd}y`); paths are bytes, and ssh keeps them as they are.
+#[test]
+fn paths_that_are_not_utf8_are_kept_byte_for_byte() {
+    use std::os::unix::ffi::OsStrExt;
+    let home = Home::new();
+    let path = home.home(".ssh/config");
+    fs::write(
+        &path,
+        b"Host a\n  IdentityFile /keys/k\xe9y\n  UserKnownHostsFile /kh/\xff\xfe caf\xc3\xa9\n",
+    )
+    .unwrap();
+    let config = SshConfig::load(&path, &home.env()).unwrap();
+    let a = resolve(&config, "a");
+    assert_eq!(a.identity_files[0].as_os_str().as_bytes(), b"/keys/k\xe9y");
+    let known: Vec<&[u8]> = a
+        .user_known_hosts_files
+        .iter()
+        .map(|p| p.as_os_str().as_bytes())
+        .collect();
+    assert_eq!(known, [&b"/kh/\xff\xfe"[..], "café".as_bytes()]);
+}
+
 /// Issue 10: `IdentityFile none` could not be told from no IdentityFile,
 /// so fleet tried the default keys that ssh then leaves out.
 #[test]
