@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use fleet::cli::Cli;
 use fleet::error::{chain, exit};
+use fleet::report::sanitize::sanitize;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -23,7 +24,10 @@ fn main() -> ExitCode {
     let code = match fleet::app::run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("fleet: error: {}", chain(&e));
+            // Errors quote names, paths and values from local files, which
+            // are as untrusted as remote output (`./fleet.toml` comes with
+            // whatever repository was cloned).
+            eprintln!("fleet: error: {}", sanitize(&chain(&e)));
             exit::USAGE
         }
     };

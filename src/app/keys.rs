@@ -10,6 +10,7 @@ use super::{block_on, execute, Context};
 use crate::cli::{GlobalArgs, KeysArgs, KeysCommand, KeysInstallArgs};
 use crate::error::SetupError;
 use crate::plan::keys_install::{KeyToInstall, KeysInstallPlan};
+use crate::report::sanitize::sanitize;
 use crate::report::OutputMode;
 use crate::secret;
 use crate::settings::{self, Settings};
@@ -64,9 +65,8 @@ fn install_key(global: &GlobalArgs, args: &KeysInstallArgs) -> Result<i32, Setup
         settings.exec.password = Some(Arc::new(password));
     }
     eprintln!(
-        "fleet: installing {} ({})",
-        to_install.described(),
-        file.display()
+        "fleet: installing {}",
+        sanitize(&format!("{} ({})", to_install.described(), file.display()))
     );
     let plan = KeysInstallPlan::new(to_install);
     block_on(execute(Arc::new(plan), &targets, &settings))

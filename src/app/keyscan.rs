@@ -14,6 +14,7 @@ use crate::known_hosts::{self, Added, HostId, HostKeys};
 use crate::plan::keyscan::{Accepted, KeyscanPlan, ScanTarget};
 use crate::plan::reference::References;
 use crate::plan::Schedule;
+use crate::report::sanitize::sanitize;
 use crate::report::{KeyFormat, OutputMode};
 use crate::settings::Settings;
 
@@ -114,7 +115,7 @@ pub(super) fn write_keys<'a>(
         else {
             eprintln!(
                 "fleet: warning: {}: UserKnownHostsFile is none, so its keys are not written",
-                target.alias
+                sanitize(&target.alias)
             );
             continue;
         };
@@ -138,8 +139,9 @@ pub(super) fn write_keys<'a>(
                 Added::Refused(verdict) => {
                     code = exit::UNREACHED;
                     eprintln!(
-                        "fleet: error: {alias}: not written to {}: it now says the key is {}",
-                        path.display(),
+                        "fleet: error: {}: not written to {}: it now says the key is {}",
+                        sanitize(alias),
+                        sanitize(&path.display().to_string()),
                         crate::finding::verdict_label(&verdict)
                     );
                 }
@@ -148,10 +150,11 @@ pub(super) fn write_keys<'a>(
         let backup = backup
             .map(|b| format!(" (the old file is {})", b.display()))
             .unwrap_or_default();
-        eprintln!(
-            "fleet: {}: {lines} keys added for {added} hosts, {unchanged} hosts already there{backup}",
+        let written = format!(
+            "{}: {lines} keys added for {added} hosts, {unchanged} hosts already there{backup}",
             path.display()
         );
+        eprintln!("fleet: {}", sanitize(&written));
     }
     Ok(code)
 }

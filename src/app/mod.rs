@@ -184,9 +184,10 @@ fn inventory_files(global: &GlobalArgs, home: &Path) -> Vec<InventoryFile> {
 }
 
 /// Tells the user, once each, about settings or lines that are not used.
+/// They quote local files, so they are escaped like remote output.
 fn print_warnings(warnings: &[String]) {
     for warning in warnings {
-        eprintln!("fleet: warning: {warning}");
+        eprintln!("fleet: warning: {}", report::sanitize::sanitize(warning));
     }
 }
 

@@ -13,6 +13,7 @@ use crate::known_hosts::{HostId, HostKeys};
 use crate::plan::harden::settings::Setting;
 use crate::plan::harden::{Intent, Moved, SshdPlan};
 use crate::plan::{Schedule, Share};
+use crate::report::sanitize::sanitize;
 use crate::report::OutputMode;
 use crate::secret::{self, Secret};
 use crate::settings::{self, Settings};
@@ -168,7 +169,7 @@ fn print_ssh_config_lines(moved: &[Moved]) {
         "fleet: sshd moved on {} hosts; put this at the top of ssh_config, and add their host \
          keys to known_hosts under [HOST]:PORT (--update-ssh-config does both):\n{}",
         moved.len(),
-        port_moves::block(&moves, "sshd moved by fleet sshd set").trim_end()
+        sanitize(port_moves::block(&moves, "sshd moved by fleet sshd set").trim_end())
     );
 }
 
@@ -197,9 +198,12 @@ fn update_ssh_config(
         .map(|b| format!(" (the old file is {})", b.display()))
         .unwrap_or_default();
     eprintln!(
-        "fleet: {}: {} hosts now use their new port{kept}",
-        file.display(),
-        moves.len()
+        "fleet: {}",
+        sanitize(&format!(
+            "{}: {} hosts now use their new port{kept}",
+            file.display(),
+            moves.len()
+        ))
     );
     let hosts = moved.iter().filter_map(|m| {
         let target = targets.iter().find(|t| t.alias == m.alias)?;

@@ -90,8 +90,10 @@ impl Channels {
         Channels::new(session, self.host.clone(), self.events.clone())
     }
 
-    /// Opens a session channel once the server will take one more.
-    async fn open(&self) -> Result<(Channel<Msg>, Slot), Cause> {
+    /// Opens a session channel once the server will take one more. A
+    /// server that never answers the request is given `limit` (the step's
+    /// timeout) to do so.
+    async fn open(&self, limit: Option<Duration>) -> Result<(Channel<Msg>, Slot), Cause> {
         let mut idle_retries = 0;
         loop {
             let permit =
@@ -104,8 +106,13 @@ impl Channels {
             tokio::pin!(changed);
             changed.as_mut().enable();
             self.slots.trying.fetch_add(1, Ordering::SeqCst);
-            let opened = self.session.channel_open_session().await;
+            let opening = self.session.channel_open_session();
+            let opened = match limit {
+                Some(limit) => tokio::time::timeout(limit, opening).await,
+                None => Ok(opening.await),
+            };
             self.slots.trying.fetch_sub(1, Ordering::SeqCst);
+            let opened = opened.map_err(|_| Cause::Timeout(limit.unwrap_or_default()))?;
             match opened {
                 Ok(channel) => {
                     self.slots.open.fetch_add(1, Ordering::SeqCst);
@@ -144,7 +151,7 @@ impl Channels {
 
     /// Runs one step on a channel of its own.
     async fn run(&self, step: Step) -> StepResult {
-        let (channel, _slot) = match self.open().await {
+        let (channel, _slot) = match self.open(step.timeout).await {
             Ok(opened) => opened,
             Err(cause) => return StepResult::failed(cause),
         };

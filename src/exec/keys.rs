@@ -16,6 +16,7 @@ use russh::keys::ssh_key::{Certificate, PrivateKey, PublicKey};
 use zeroize::Zeroizing;
 
 use crate::error::SetupError;
+use crate::report::sanitize::sanitize;
 use crate::secret;
 
 /// OpenSSH's default identity files, in the order it tries them, for hosts
@@ -47,10 +48,10 @@ pub fn agent_socket(identity_agent: Option<&str>) -> Option<PathBuf> {
     }
 }
 
-/// The identity files a host uses: its explicit IdentityFiles, or the
-/// default ones that exist.
-pub fn identity_paths(explicit: &[PathBuf], home: &Path) -> Vec<PathBuf> {
-    if !explicit.is_empty() {
+/// The identity files a host uses: its explicit IdentityFiles, or, when
+/// it has none configured (`defaults`), the default ones that exist.
+pub fn identity_paths(explicit: &[PathBuf], defaults: bool, home: &Path) -> Vec<PathBuf> {
+    if !defaults {
         return explicit.to_vec();
     }
     DEFAULT_IDENTITIES
@@ -158,7 +159,9 @@ fn load(path: &Path, agent_has: &impl Fn(&PublicKey) -> bool) -> Result<KeyFile,
     }
 }
 
-/// Refuses a private key that group or others can read, as OpenSSH does.
+/// Refuses a private key that group or others can read, as OpenSSH does,
+/// and anything but a regular file (a device, a directory), whose mode
+/// says nothing about a key.
 fn check_permissions(path: &Path) -> Result<(), SetupError> {
     use std::os::unix::fs::PermissionsExt;
     let meta = std::fs::metadata(path).map_err(|e| SetupError::Key {
@@ -169,6 +172,12 @@ fn check_permissions(path: &Path) -> Result<(), SetupError> {
             e.to_string()
         },
     })?;
+    if !meta.is_file() {
+        return Err(SetupError::Key {
+            path: path.to_path_buf(),
+            reason: "not a regular file; IdentityFile must name a private key file".to_string(),
+        });
+    }
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
         return Err(SetupError::Key {
@@ -194,7 +203,8 @@ fn encrypted_public_key(path: &Path, text: &str) -> Option<PublicKey> {
 }
 
 fn decrypt(path: &Path, text: &str) -> Result<PrivateKey, SetupError> {
-    let prompt = format!("Enter passphrase for key '{}': ", path.display());
+    let shown = sanitize(&path.display().to_string()).into_owned();
+    let prompt = format!("Enter passphrase for key '{shown}': ");
     for _ in 0..PASSPHRASE_TRIES {
         let passphrase = secret::ask(&prompt).map_err(|reason| SetupError::Key {
             path: path.to_path_buf(),
@@ -203,7 +213,7 @@ fn decrypt(path: &Path, text: &str) -> Result<PrivateKey, SetupError> {
         match russh::keys::decode_secret_key(text, Some(&passphrase)) {
             Ok(key) => return Ok(key),
             Err(_) if !passphrase.is_empty() => {
-                eprintln!("fleet: wrong passphrase for {}", path.display())
+                eprintln!("fleet: wrong passphrase for {shown}")
             }
             Err(_) => break,
         }

@@ -19,7 +19,7 @@ mod hostkey;
 mod jumps;
 mod keys;
 mod limits;
-mod lines;
+pub mod lines;
 mod prepare;
 pub mod signal;
 mod step;

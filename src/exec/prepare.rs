@@ -83,9 +83,13 @@ pub async fn prepare(
             }
         }
     }
-    let key_paths = every_host
-        .iter()
-        .flat_map(|t| keys::identity_paths(&t.options.identity_files, &opts.home));
+    let key_paths = every_host.iter().flat_map(|t| {
+        keys::identity_paths(
+            &t.options.identity_files,
+            t.options.default_identities,
+            &opts.home,
+        )
+    });
     let key_paths: Vec<PathBuf> = key_paths.collect();
     let certificates = keys::load_certificates(
         every_host
@@ -203,7 +207,7 @@ impl Preparer<'_> {
             .map(Vec::as_slice)
             .unwrap_or_default();
         let paths = if logs_in {
-            keys::identity_paths(&o.identity_files, &self.opts.home)
+            keys::identity_paths(&o.identity_files, o.default_identities, &self.opts.home)
         } else {
             Vec::new()
         };

@@ -121,6 +121,14 @@ impl Catalog {
     }
 
     fn target(&self, alias: String) -> Result<Target, TargetError> {
+        let problem = ssh_config::host_name_problem(&alias);
+        if let (Some(problem), Some(at)) = (problem, self.ssh_config.alias_line(&alias)) {
+            return Err(TargetError::BadAlias {
+                at: at.clone(),
+                host: alias,
+                problem,
+            });
+        }
         let mut overrides = self.options.clone();
         overrides.extend(self.inventory_overrides(&alias));
         let options = self.resolve_host(&alias, &overrides)?;

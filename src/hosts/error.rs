@@ -82,6 +82,14 @@ pub enum TargetError {
     #[error("every host selected by '{selector}' is excluded; nothing to run on")]
     AllExcluded { selector: String },
 
+    /// An alias that ssh would refuse as a host name, where it is defined.
+    #[error("{at}: Host '{host}' cannot be a host name: {problem}; rename the alias")]
+    BadAlias {
+        at: Location,
+        host: String,
+        problem: String,
+    },
+
     /// The message is the host; the cause says what is wrong with it.
     #[error("{host}")]
     SshConfig { host: String, source: ConfigError },

@@ -20,7 +20,9 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::error::TargetError;
-use super::selector::{check_name, HostPattern, Pattern};
+use super::nodeset;
+use super::selector::{check_host_name, check_name, HostPattern, Pattern};
+use super::ssh_config;
 use crate::duration;
 use crate::last_run::RunFilter;
 use crate::location::Location;
@@ -195,9 +197,7 @@ impl InventoryHost {
             ("Port", self.port.map(|port| port.to_string())),
             (
                 "IdentityFile",
-                self.identity_file
-                    .as_ref()
-                    .map(|path| path.display().to_string()),
+                self.identity_file.as_deref().map(ssh_config::path_value),
             ),
         ];
         fields
@@ -301,8 +301,9 @@ fn parse_file(path: &Path, text: &str) -> Result<FileInventory, TargetError> {
         hosts.push(parse_host(&source, &base, name, host)?);
     }
     let mut groups = Vec::new();
+    let mut budget = nodeset::EXPANSION_LIMIT;
     for (name, group) in raw.groups {
-        groups.push(parse_group(&source, name, group)?);
+        groups.push(parse_group(&source, name, group, &mut budget)?);
     }
     // Names and ranges in groups name hosts too; globs only select.
     let implicit = groups
@@ -332,7 +333,7 @@ fn parse_host(
     name: Spanned<String>,
     host: HostToml,
 ) -> Result<(String, InventoryHost), TargetError> {
-    source.check(&name.span(), check_name(name.get_ref()))?;
+    source.check(&name.span(), check_host_name(name.get_ref()))?;
     let host = InventoryHost {
         address: host.address.map(|address| address.0),
         user: host.user.map(|user| user.0).or_else(|| base.user.clone()),
@@ -347,10 +348,12 @@ fn parse_host(
 
 /// A `[groups.NAME]` table; whether its children exist is checked once all
 /// files are merged, since a child may be defined in another file.
+/// `budget` is what is left of the names the file's groups may list.
 fn parse_group(
     source: &Source<'_>,
     name: Spanned<String>,
     group: GroupToml,
+    budget: &mut usize,
 ) -> Result<(String, Group), TargetError> {
     source.check(&name.span(), check_name(name.get_ref()))?;
     if RunFilter::reserves(name.get_ref()) {
@@ -362,7 +365,7 @@ fn parse_group(
     let members = group
         .hosts
         .into_iter()
-        .map(|entry| parse_member(source, entry))
+        .map(|entry| parse_member(source, entry, budget))
         .collect::<Result<_, _>>()?;
     let mut children = Vec::new();
     for entry in group.children {
@@ -383,7 +386,11 @@ fn parse_group(
 }
 
 /// Parses one entry of a group's `hosts`: a name, range or glob.
-fn parse_member(source: &Source<'_>, entry: Spanned<String>) -> Result<Member, TargetError> {
+fn parse_member(
+    source: &Source<'_>,
+    entry: Spanned<String>,
+    budget: &mut usize,
+) -> Result<Member, TargetError> {
     let span = entry.span();
     let text = entry.into_inner();
     let fail = |problem: String| Err(source.error(&span, problem));
@@ -393,11 +400,23 @@ fn parse_member(source: &Source<'_>, entry: Spanned<String>) -> Result<Member, T
         ));
     }
     match Pattern::parse(&text) {
-        Ok(Pattern::Hosts(hosts)) => Ok(Member {
-            at: source.at(&span),
-            text,
-            hosts,
-        }),
+        Ok(Pattern::Hosts(hosts)) => {
+            let Some(left) = budget.checked_sub(hosts.names.len()) else {
+                return fail(format!(
+                    "'{text}': the groups of this file list more than {} names in all",
+                    nodeset::EXPANSION_LIMIT
+                ));
+            };
+            *budget = left;
+            for name in &hosts.names {
+                source.check(&span, check_host_name(name))?;
+            }
+            Ok(Member {
+                at: source.at(&span),
+                text,
+                hosts,
+            })
+        }
         Ok(Pattern::Group(group)) => fail(format!(
             "'{text}': list nested groups in children, e.g. children = [\"{group}\"]"
         )),
@@ -521,7 +540,9 @@ struct Word(String);
 impl TryFrom<String> for Word {
     type Error = String;
     fn try_from(text: String) -> Result<Word, String> {
-        if text.is_empty() || text.contains(|c: char| c.is_whitespace() || c.is_control()) {
+        if let Some(c) = text.chars().find(|c| c.is_control()) {
+            Err(format!("'{text}' holds the control character {c:?}"))
+        } else if text.is_empty() || text.contains(char::is_whitespace) {
             Err(format!("'{text}' must be one word, without spaces"))
         } else {
             Ok(Word(text))

@@ -23,7 +23,8 @@ pub enum NodesetError {
 }
 
 /// More names than any fleet has; stops `x[0-99999999]` from eating memory.
-const EXPANSION_LIMIT: usize = 1_000_000;
+/// A selector's items together are held to it as well.
+pub const EXPANSION_LIMIT: usize = 1_000_000;
 
 /// Expands every bracket group in `pattern`, in order: `web-[1,3]-[a]` is not
 /// valid (items are numbers), `r[1-2]n[01-02]` gives `r1n01 r1n02 r2n01 r2n02`.
@@ -261,6 +262,24 @@ mod tests {
         for pattern in ["web-[001-050]", "h[1-3,7,9-12]", "x-[08-11].lan"] {
             let names = expand(pattern).unwrap();
             assert_eq!(fold(names.iter().map(String::as_str)), pattern);
+        }
+    }
+
+    proptest::proptest! {
+        /// Any names fold into items that expand back to exactly them.
+        #[test]
+        fn fold_then_expand_gives_the_same_names(
+            names in proptest::collection::btree_set("[a-c]{0,2}-?[0-9]{0,3}[a-b.]{0,2}", 1..40)
+        ) {
+            let names: std::collections::BTreeSet<String> =
+                names.into_iter().filter(|name| !name.is_empty()).collect();
+            proptest::prop_assume!(!names.is_empty());
+            let folded = fold(names.iter().map(String::as_str));
+            let again: std::collections::BTreeSet<String> = super::super::selector::split_items(&folded)
+                .into_iter()
+                .flat_map(|item| expand(item).expect("a folded item expands"))
+                .collect();
+            proptest::prop_assert_eq!(again, names, "folded to {}", folded);
         }
     }
 }

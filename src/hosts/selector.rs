@@ -60,16 +60,24 @@ pub(crate) struct HostPattern {
     pub(crate) globs: GlobSet,
 }
 
+/// What makes a name a glob.
+const GLOB_CHARS: [char; 4] = ['*', '?', '{', '}'];
+
+/// Globs one item may expand to (`r[1-20]n*` is twenty). Names are cheap,
+/// a glob is not: compiling a hundred thousand of them took minutes.
+const MAX_GLOBS: usize = 256;
+
 impl Selector {
     /// Parses the selector argument and every `--exclude` value (each of
     /// which may itself be a comma list, without `!`).
     pub(crate) fn parse(selectors: &str, excludes: &[String]) -> Result<Selector, TargetError> {
         let mut include = Vec::new();
         let mut exclude = Vec::new();
+        let mut budget = nodeset::EXPANSION_LIMIT;
         for text in split_items(selectors) {
             match text.strip_prefix('!') {
-                Some(rest) => exclude.push(Item::parse(rest)?),
-                None => include.push(Item::parse(text)?),
+                Some(rest) => exclude.push(Item::parse(rest, &mut budget)?),
+                None => include.push(Item::parse(text, &mut budget)?),
             }
         }
         for text in excludes.iter().flat_map(|list| split_items(list)) {
@@ -78,7 +86,7 @@ impl Selector {
                     problem: format!("'{text}': --exclude already excludes; drop the '!'"),
                 });
             }
-            exclude.push(Item::parse(text)?);
+            exclude.push(Item::parse(text, &mut budget)?);
         }
         if include.is_empty() {
             return Err(if exclude.is_empty() {
@@ -113,9 +121,24 @@ impl Selector {
 }
 
 impl Item {
-    fn parse(text: &str) -> Result<Item, TargetError> {
+    /// Parses one item, whose names count against `budget`: what is left
+    /// of the names all items together may stand for. Each item is capped
+    /// on its own while it expands, so at most two items' names are held.
+    fn parse(text: &str, budget: &mut usize) -> Result<Item, TargetError> {
         let pattern =
             Pattern::parse(text).map_err(|problem| TargetError::BadPattern { problem })?;
+        if let Pattern::Hosts(hosts) = &pattern {
+            let count = hosts.names.len() + hosts.globs.len();
+            *budget = budget
+                .checked_sub(count)
+                .ok_or_else(|| TargetError::BadPattern {
+                    problem: format!(
+                        "'{text}': the selector's items expand to more than {} names in all; \
+                         select fewer, or use globs or groups",
+                        nodeset::EXPANSION_LIMIT
+                    ),
+                })?;
+        }
         Ok(Item {
             text: text.to_string(),
             pattern,
@@ -154,10 +177,20 @@ impl Pattern {
         } else {
             vec![text.to_string()]
         };
+        let glob_count = expanded
+            .iter()
+            .filter(|name| name.contains(GLOB_CHARS))
+            .count();
+        if glob_count > MAX_GLOBS {
+            return Err(format!(
+                "'{text}': expands to {glob_count} globs, more than {MAX_GLOBS}: a range in a glob \
+                 makes one glob per number; write '*' for that part instead"
+            ));
+        }
         let mut names = Vec::new();
         let mut globs = GlobSetBuilder::new();
         for name in expanded {
-            if name.contains(['*', '?', '{', '}']) {
+            if name.contains(GLOB_CHARS) {
                 let glob = Glob::new(&name).map_err(|err| glob_problem(text, &err))?;
                 globs.add(glob);
             } else {
@@ -210,13 +243,30 @@ pub(crate) fn check_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("a name cannot be empty".to_string());
     }
-    match name
-        .chars()
-        .find(|c| c.is_whitespace() || c.is_control() || "*?[]{},!@".contains(*c))
-    {
+    if let Some(c) = name.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "'{name}' cannot be a name: it holds the control character {c:?}"
+        ));
+    }
+    if let Some(c) = name.chars().find(|c| c.is_whitespace()) {
+        return Err(format!(
+            "'{name}' cannot be a name: it holds the blank {c:?}"
+        ));
+    }
+    match name.chars().find(|c| "*?[]{},!@".contains(*c)) {
         Some(c) => Err(format!(
             "'{name}' cannot be a name: selectors would read {c:?} in it as syntax"
         )),
+        None => Ok(()),
+    }
+}
+
+/// Checks that `name` can name a host: a name ([`check_name`]) that ssh
+/// would also take as a host name.
+pub(crate) fn check_host_name(name: &str) -> Result<(), String> {
+    check_name(name)?;
+    match super::ssh_config::host_name_problem(name) {
+        Some(problem) => Err(format!("'{name}' cannot be a host name: {problem}")),
         None => Ok(()),
     }
 }
@@ -336,6 +386,43 @@ mod tests {
                 .to_string(),
             "selector '!web-1': --exclude already excludes; drop the '!'"
         );
+    }
+
+    /// Found by fuzzing: `x[1-55553]*` compiled 55,553 globs, which took
+    /// longer than a run should take to start.
+    #[test]
+    fn a_ranged_glob_that_makes_too_many_globs_is_refused() {
+        let error = Pattern::parse("+[1-55553]le*").map(|_| ()).unwrap_err();
+        assert_eq!(
+            error,
+            "'+[1-55553]le*': expands to 55553 globs, more than 256: a range in a glob makes \
+             one glob per number; write '*' for that part instead"
+        );
+        assert!(Pattern::parse("r[1-256]n*").is_ok());
+    }
+
+    /// Issue 10, defect 17: each item was capped at a million names, but
+    /// four such items took 1.3 GB.
+    #[test]
+    fn the_names_of_all_items_together_are_capped() {
+        let error = |selectors: &str, excludes: &[String]| {
+            Selector::parse(selectors, excludes)
+                .map(|_| ())
+                .unwrap_err()
+                .to_string()
+        };
+        let error_all = error("a[1-600000],b[1-600000]", &[]);
+        assert_eq!(
+            error_all,
+            "selector 'b[1-600000]': the selector's items expand to more than 1000000 names in all; \
+             select fewer, or use globs or groups"
+        );
+        let excluded = error("a[1-600000]", &["b[1-600000]".to_string()]);
+        assert!(
+            excluded.contains("more than 1000000 names in all"),
+            "{excluded}"
+        );
+        assert!(Selector::parse("a[1-500000],b[1-500000]", &[]).is_ok());
     }
 
     #[test]

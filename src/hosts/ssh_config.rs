@@ -24,7 +24,12 @@
 //!   entry; `~user` is looked up in /etc/passwd only.
 //! * Bad tokens in IdentityFile, CertificateFile or ProxyJump fail
 //!   `resolve`; `ssh -G` prints those raw and only a real connection fails.
+//! * `Include` paths expand `${VAR}` and the local tokens (`%d %i %L %l
+//!   %u`), as newer OpenSSH releases do; a token for the host being reached
+//!   (`%h`, `%p`, `%r`…) is an error, since fleet reads each file once for
+//!   all hosts.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -83,6 +88,21 @@ pub struct SshConfig {
     /// Some `Match` uses `final`: ssh then evaluates everything twice.
     wants_final_pass: bool,
     aliases: Vec<String>,
+    /// The `Host` line that first names each concrete alias.
+    alias_lines: HashMap<String, Location>,
+}
+
+/// Why ssh refuses `name` as a host name on its command line, if it does
+/// (`ssh_valid_hostname()`), as a clause: `it holds a space`.
+pub(crate) fn host_name_problem(name: &str) -> Option<String> {
+    value::host_name_problem(name)
+}
+
+/// `path` as an option value (`-o IdentityFile=…`) that resolves back to
+/// exactly its bytes, UTF-8 or not.
+pub(crate) fn path_value(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    value::decode_lossless(path.as_os_str().as_bytes())
 }
 
 impl SshConfig {
@@ -149,8 +169,9 @@ impl SshConfig {
             files: loader.files,
             roots,
             aliases: Vec::new(),
+            alias_lines: HashMap::new(),
         };
-        config.aliases = config.collect_aliases();
+        (config.aliases, config.alias_lines) = config.collect_aliases();
         config
     }
 
@@ -160,27 +181,34 @@ impl SshConfig {
         self.aliases.clone()
     }
 
-    fn collect_aliases(&self) -> Vec<String> {
+    /// The `Host` line that first names `alias`, if one does.
+    pub fn alias_line(&self, alias: &str) -> Option<&Location> {
+        self.alias_lines.get(alias)
+    }
+
+    fn collect_aliases(&self) -> (Vec<String>, HashMap<String, Location>) {
         let mut aliases = Vec::new();
-        let mut seen = std::collections::HashSet::new();
+        let mut lines = HashMap::new();
         for &root in &self.roots {
-            self.collect_aliases_from(root, &mut seen, &mut aliases);
+            self.collect_aliases_from(root, &mut lines, &mut aliases);
         }
-        aliases
+        (aliases, lines)
     }
 
     /// Recursion is bounded: Includes nest at most 16 deep.
     fn collect_aliases_from(
         &self,
         file: usize,
-        seen: &mut std::collections::HashSet<String>,
+        lines: &mut HashMap<String, Location>,
         aliases: &mut Vec<String>,
     ) {
+        let path = &self.files[file].path;
         for section in &self.files[file].sections {
             if let parse::Header::Host(patterns) = &section.header {
                 for p in patterns {
                     let concrete = !p.negated && !p.pattern.contains(['*', '?', '!']);
-                    if concrete && seen.insert(p.pattern.clone()) {
+                    if concrete && !lines.contains_key(&p.pattern) {
+                        lines.insert(p.pattern.clone(), Location::new(path, section.line));
                         aliases.push(p.pattern.clone());
                     }
                 }
@@ -188,7 +216,7 @@ impl SshConfig {
             for item in &section.items {
                 if let parse::ItemKind::Include(files) = &item.kind {
                     for &included in files {
-                        self.collect_aliases_from(included, seen, aliases);
+                        self.collect_aliases_from(included, lines, aliases);
                     }
                 }
             }
@@ -238,9 +266,12 @@ pub struct HostOptions {
     /// Default 22.
     pub port: u16,
     /// Only the explicitly configured ones, in order, `~`, tokens and
-    /// `${VAR}` expanded; empty when none are configured (the caller then
-    /// uses OpenSSH's default key list).
+    /// `${VAR}` expanded; `none` left out.
     pub identity_files: Vec<PathBuf>,
+    /// Whether OpenSSH's default keys (`~/.ssh/id_*`) are tried: only when
+    /// no IdentityFile line applies at all, so `IdentityFile none` alone
+    /// means no key files, as it does for ssh.
+    pub default_identities: bool,
     pub identities_only: bool,
     /// After `~`/token/env expansion: "none", "SSH_AUTH_SOCK", or a path;
     /// `None` if unset.
@@ -302,11 +333,8 @@ pub enum ConfigError {
     )]
     Permissions { path: PathBuf },
     /// ssh refuses host names that could smuggle shell syntax into `%h`.
-    #[error(
-        "'{host}' is not a usable host name: it starts with '-' or contains a space, a control \
-         character or one of \"$&'(),;<>\\`{{|}}"
-    )]
-    InvalidHost { host: String },
+    #[error("'{host}' cannot be a host name: {problem}")]
+    InvalidHost { host: String, problem: String },
     /// A file that an `Include` line matched could not be read.
     #[error("{at}: cannot read included file {}", file.display())]
     IncludeRead {

@@ -1403,3 +1403,33 @@ fn revoked_host_keys_file_revokes_keys_and_certified_keys() {
     ));
     assert!(RevokedKeys::load(&fx.path("missing")).is_err());
 }
+
+proptest::proptest! {
+    /// The lines fleet writes for a key read back as that key for each of
+    /// their names, hashed or not, and as nothing else.
+    #[test]
+    fn written_entries_parse_back_to_their_key(
+        hosts in proptest::collection::vec(("[a-z0-9][a-z0-9.-]{0,12}", proptest::option::of(1u16..)), 1..5),
+        hash: bool,
+    ) {
+        let key = PublicKey::from_openssh(
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl",
+        )
+        .unwrap();
+        let ids: Vec<HostId> = hosts
+            .iter()
+            .map(|(name, port)| HostId::new(name, port.unwrap_or(22)))
+            .collect();
+        let names: Vec<String> = ids.iter().map(|id| id.lookup_name().to_string()).collect();
+        let lines = entry_lines(&names, &key, hash).unwrap();
+        let known = KnownHosts::parse(Path::new("known_hosts"), lines.as_bytes());
+        proptest::prop_assert!(known.skipped().is_empty(), "{}", lines);
+        for id in &ids {
+            let record = known.describe(id);
+            proptest::prop_assert_eq!(record.keys.len(), 1, "{} in {}", id.lookup_name(), lines);
+            proptest::prop_assert_eq!(&record.keys[0].0, &key);
+        }
+        let other = HostId::new("not-one-of-them.invalid", 22);
+        proptest::prop_assert!(!known.knows(&other));
+    }
+}

@@ -5,6 +5,7 @@
 use std::io::{self, Write};
 
 use crate::hosts::Target;
+use crate::report::sanitize::sanitize;
 
 const HEADER: [&str; 7] = [
     "ALIAS", "ADDRESS", "PORT", "USER", "IDENTITY", "JUMP", "KNOWN",
@@ -18,9 +19,10 @@ pub fn write_listing(
     targets: &[Target],
     known: &dyn Fn(&Target) -> bool,
 ) -> io::Result<()> {
+    // Every cell comes from local files: escaped, and measured as shown.
     let rows: Vec<[String; 7]> = targets
         .iter()
-        .map(|target| row(target, known(target)))
+        .map(|target| row(target, known(target)).map(|cell| sanitize(&cell).into_owned()))
         .collect();
     let mut widths = HEADER.map(|title| title.chars().count());
     for row in &rows {
@@ -37,8 +39,10 @@ pub fn write_listing(
 
 fn row(target: &Target, known: bool) -> [String; 7] {
     let options = &target.options;
-    let identity = if options.identity_files.is_empty() {
+    let identity = if options.default_identities {
         "(default keys)".to_string()
+    } else if options.identity_files.is_empty() {
+        "(none)".to_string()
     } else {
         let files: Vec<String> = options
             .identity_files
@@ -53,10 +57,12 @@ fn row(target: &Target, known: bool) -> [String; 7] {
         options.port.to_string(),
         options.user.clone(),
         identity,
-        options
-            .proxy_jump
-            .clone()
-            .unwrap_or_else(|| "-".to_string()),
+        match (&options.proxy_jump, options.proxy_command) {
+            (Some(jump), _) => jump.clone(),
+            // `run` refuses such a host rather than reach it directly.
+            (None, true) => "ProxyCommand (refused)".to_string(),
+            (None, false) => "-".to_string(),
+        },
         if known { "yes" } else { "no" }.to_string(),
     ]
 }
@@ -88,6 +94,7 @@ mod tests {
                 user: user.to_string(),
                 port,
                 identity_files: Vec::new(),
+                default_identities: true,
                 identities_only: false,
                 identity_agent: None,
                 certificate_files: Vec::new(),
@@ -114,6 +121,7 @@ mod tests {
             PathBuf::from("/home/ops/.ssh/web"),
             PathBuf::from("/home/ops/.ssh/id_ed25519"),
         ];
+        web.options.default_identities = false;
         let mut db = target("db-primary", "db1.internal.example.com", 2222, "postgres");
         db.options.proxy_jump = Some("bastion".to_string());
         let targets = [web, db];

@@ -283,4 +283,21 @@ mod tests {
     fn escaping_keeps_surrounding_text_and_tabs() {
         assert_eq!(sanitize("é\t\x1b[31mred\x1b[0m ✓"), "é\t\\e[31mred\\e[0m ✓");
     }
+
+    proptest::proptest! {
+        /// Whatever the bytes, the escaped text is UTF-8 with no control
+        /// character but tab and no bidi control, and plain text is kept.
+        #[test]
+        fn escaping_never_emits_a_control_character(bytes: Vec<u8>) {
+            let mut out = Vec::new();
+            push_sanitized(&mut out, &bytes);
+            let text = String::from_utf8(out).expect("escaped text is UTF-8");
+            proptest::prop_assert!(!text.contains(is_dangerous), "{:?}", text);
+            if let Ok(plain) = std::str::from_utf8(&bytes) {
+                if !plain.contains(is_dangerous) {
+                    proptest::prop_assert_eq!(&text, plain);
+                }
+            }
+        }
+    }
 }

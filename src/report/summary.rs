@@ -101,7 +101,7 @@ impl Summary {
         for text in hints {
             let text = if text.contains(HOSTS) {
                 let all = block.iter().flat_map(|(_, group)| group.hosts.iter());
-                text.replace(HOSTS, &nodeset::fold(all.map(|h| &**h)))
+                text.replace(HOSTS, &sanitize(&nodeset::fold(all.map(|h| &**h))))
             } else {
                 text.to_string()
             };
@@ -168,12 +168,14 @@ fn severity(status: Status) -> u8 {
     }
 }
 
-/// `web-[03,07-09]`, or `web-[01-99],… and 12 more` past [`MAX_LISTED`].
+/// `web-[03,07-09]`, or `web-[01-99],… and 12 more` past [`MAX_LISTED`],
+/// escaped: names come from local files.
 fn fold_listed(hosts: &[Arc<str>]) -> String {
     let folded = nodeset::fold(hosts.iter().take(MAX_LISTED).map(|h| &**h));
+    let folded = sanitize(&folded);
     match hosts.len().checked_sub(MAX_LISTED) {
         Some(more) if more > 0 => format!("{folded} and {more} more"),
-        _ => folded,
+        _ => folded.into_owned(),
     }
 }
 

@@ -375,7 +375,7 @@ fn a_name_ssh_refuses_stops_the_run() {
     );
     let message = crate::error::chain(&error);
     assert!(
-        message.starts_with("bad;name: 'bad;name' is not a usable host name"),
+        message.starts_with("bad;name: 'bad;name' cannot be a host name: ssh refuses ';'"),
         "{message}"
     );
 }
@@ -451,4 +451,83 @@ fn a_jump_loop_is_an_error() {
     let (_dir, catalog) = catalog_of_config("Host a\n    ProxyJump b\nHost b\n    ProxyJump a\n");
     let error = catalog.resolve("a", &[]).unwrap_err();
     assert!(matches!(error, TargetError::Jump { .. }), "{error}");
+}
+
+/// Issue 10, defect 12: an ssh_config alias that cannot be a host name
+/// stops the run that selects it, naming the `Host` line that defines it
+/// and what is wrong with it.
+#[test]
+fn an_alias_that_cannot_be_a_host_names_its_host_line() {
+    let (dir, catalog) = catalog_of_config(
+        "Host web-01\n    User ops\n\nHost web-02 web;rm\n    Port 2222\nHost web-\x1b[2J\n",
+    );
+    let error = catalog.resolve("web-0*,web;*", &[]).unwrap_err();
+    let message = crate::error::chain(&error).replace(&dir.path().display().to_string(), "DIR");
+    assert_eq!(
+        message,
+        "DIR/config:4: Host 'web;rm' cannot be a host name: ssh refuses ';' in one, which could \
+         smuggle shell syntax into %h; rename the alias"
+    );
+    let error = catalog.resolve("web-\x1b*", &[]).unwrap_err();
+    let message = crate::error::chain(&error).replace(&dir.path().display().to_string(), "DIR");
+    assert!(
+        message.starts_with("DIR/config:6: Host 'web-\x1b[2J' cannot be a host name: it holds the control character"),
+        "{message}"
+    );
+}
+
+/// `*` and `?` over `name`, the plain way.
+fn naive_glob(pattern: &[u8], name: &[u8]) -> bool {
+    match (pattern.split_first(), name.split_first()) {
+        (None, None) => true,
+        (Some((b'*', rest)), _) => {
+            naive_glob(rest, name) || (!name.is_empty() && naive_glob(pattern, &name[1..]))
+        }
+        (Some((b'?', rest)), Some((_, name_rest))) => naive_glob(rest, name_rest),
+        (Some((p, rest)), Some((n, name_rest))) => p == n && naive_glob(rest, name_rest),
+        _ => false,
+    }
+}
+
+proptest::proptest! {
+    /// Globs, plain names and exclusions select what a plain reading of
+    /// them says: every known name an include matches (and every plain
+    /// name), minus every name an exclusion matches.
+    #[test]
+    fn selection_agrees_with_a_naive_reference(
+        known in proptest::collection::btree_set("[ab][0-9]{1,2}", 1..20),
+        include in proptest::collection::vec("[ab?*][0-9?*]{0,2}", 1..4),
+        exclude in proptest::collection::vec("[ab?*][0-9?*]{0,2}", 0..3),
+    ) {
+        let aliases: Vec<&str> = known.iter().map(String::as_str).collect();
+        let (_dir, catalog) = catalog_with(&aliases, "");
+        let is_glob = |item: &str| item.contains(['*', '?']);
+        let matches = |item: &str, name: &str| {
+            if is_glob(item) { naive_glob(item.as_bytes(), name.as_bytes()) } else { item == name }
+        };
+        let mut chosen: std::collections::BTreeSet<String> = known
+            .iter()
+            .filter(|name| include.iter().any(|item| matches(item, name)))
+            .cloned()
+            .collect();
+        chosen.extend(include.iter().filter(|item| !is_glob(item)).cloned());
+        let every_include_matches = include
+            .iter()
+            .all(|item| !is_glob(item) || known.iter().any(|name| matches(item, name)));
+        // An exclusion must match a known or a chosen name.
+        let every_exclude_matches = exclude
+            .iter()
+            .all(|item| known.iter().chain(&chosen).any(|name| matches(item, name)));
+        chosen.retain(|name| !exclude.iter().any(|item| matches(item, name)));
+
+        let selector = include.join(",");
+        let selected = catalog.select(&selector, &exclude);
+        if every_include_matches && every_exclude_matches && !chosen.is_empty() {
+            let mut expected: Vec<String> = chosen.into_iter().collect();
+            expected.sort_by(|a, b| natural_cmp(a, b));
+            proptest::prop_assert_eq!(selected.map_err(|e| e.to_string()), Ok(expected));
+        } else {
+            proptest::prop_assert!(selected.is_err(), "{:?}", selected);
+        }
+    }
 }

@@ -520,3 +520,79 @@ fn the_last_run_selectors_are_not_group_names() {
     assert!(error("[groups.web]\nhosts = [\"@failed\"]\n")
         .contains("'@failed' selects by the last run"));
 }
+
+/// Issue 10, defect 12: names ssh would refuse as host names passed the
+/// inventory check, then stopped every run that selected them without
+/// saying where they came from.
+#[test]
+fn names_that_cannot_be_hosts_are_refused_where_they_are_read() {
+    for (name, problem) in [
+        ("a;b", "';'"),
+        ("it's", "'\\''"),
+        ("x$(id)", "'$'"),
+        ("x`id`", "'`'"),
+        ("a|b", "'|'"),
+        ("-oProxyCommand=x", "starts with '-'"),
+    ] {
+        let text = format!("[hosts.web]\n\n[hosts.{}]\n", toml::Value::from(name));
+        let message = error(&text);
+        assert!(
+            message.starts_with(&format!("DIR/fleet.toml:3: '{name}' cannot be a host name")),
+            "{message}"
+        );
+        assert!(message.contains(problem), "{name}: {message}");
+    }
+    // Names in a group's list name hosts too.
+    assert!(error("[groups.web]\nhosts = [\"ok\",\n  \"x;y\"]\n")
+        .starts_with("DIR/fleet.toml:3: 'x;y' cannot be a host name"),);
+}
+
+#[test]
+fn a_control_character_is_reported_as_one() {
+    let message = error("[hosts.\"a\\u001bb\"]\n");
+    assert!(message.starts_with("DIR/fleet.toml:1: "), "{message}");
+    assert!(message.contains("control character"), "{message}");
+    let message = error("[hosts.a]\nuser = \"root\\u0007\"\n");
+    assert!(message.starts_with("DIR/fleet.toml:2: "), "{message}");
+    assert!(message.contains("control character"), "{message}");
+    assert!(!message.contains("spaces"), "{message}");
+    let message = error("[hosts.a]\naddress = \"10.0.0.1\\u009b\"\n");
+    assert!(message.contains("control character"), "{message}");
+}
+
+/// Issue 10, defect 17, in an inventory: each entry was capped, not all.
+#[test]
+fn the_names_of_all_groups_together_are_capped() {
+    let message =
+        error("[groups.a]\nhosts = [\"a[1-600000]\"]\n[groups.b]\nhosts = [\"b[1-600000]\"]\n");
+    assert_eq!(
+        message,
+        "DIR/fleet.toml:4: 'b[1-600000]': the groups of this file list more than 1000000 names in all"
+    );
+}
+
+/// Issue 10: a key path that is not UTF-8 (here from the inventory's own
+/// directory) reaches ssh_config as exactly its bytes.
+#[test]
+fn a_key_path_that_is_not_utf8_is_kept_byte_for_byte() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let odd = dir.path().join(OsStr::from_bytes(b"k\xe9ys"));
+    std::fs::create_dir(&odd).unwrap();
+    let path = odd.join("fleet.toml");
+    std::fs::write(&path, "[hosts.web]\nkey = \"id\"\n").unwrap();
+    let inventory = Inventory::load(&[InventoryFile {
+        path,
+        explicit: true,
+    }])
+    .unwrap();
+    let env = crate::hosts::ssh_config::LocalEnv {
+        home: dir.path().to_path_buf(),
+        user: "tester".to_string(),
+    };
+    let catalog =
+        crate::hosts::Catalog::new(crate::hosts::ssh_config::SshConfig::empty(&env), inventory);
+    let targets = catalog.resolve("web", &[]).unwrap();
+    assert_eq!(targets[0].options.identity_files, [odd.join("id")]);
+}

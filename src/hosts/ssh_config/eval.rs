@@ -101,9 +101,10 @@ pub(super) fn resolve(
     host_arg: &str,
     overrides: &[(String, String)],
 ) -> Result<HostOptions, ConfigError> {
-    if !value::valid_hostname(host_arg) {
+    if let Some(problem) = value::host_name_problem(host_arg) {
         return Err(ConfigError::InvalidHost {
             host: host_arg.to_string(),
+            problem,
         });
     }
     let mut eval = Eval {
@@ -518,19 +519,19 @@ impl Eval<'_> {
             .identity_files
             .iter()
             .filter(|f| !f.path.eq_ignore_ascii_case("none"))
-            .map(|f| path(&f.path, f.at, "IdentityFile").map(PathBuf::from))
+            .map(|f| path(&f.path, f.at, "IdentityFile").map(|p| value::path_from(&p)))
             .collect::<Result<Vec<_>, _>>()?;
         let certificate_files = st
             .certificate_files
             .iter()
-            .map(|f| path(&f.path, f.at, "CertificateFile").map(PathBuf::from))
+            .map(|f| path(&f.path, f.at, "CertificateFile").map(|p| value::path_from(&p)))
             .collect::<Result<Vec<_>, _>>()?;
         let user_known_hosts_files = match &st.user_known_hosts {
             Some(files) if is_none(&files.value) => Vec::new(),
             Some(files) => files
                 .value
                 .iter()
-                .map(|f| path(f, files.at, "UserKnownHostsFile").map(PathBuf::from))
+                .map(|f| path(f, files.at, "UserKnownHostsFile").map(|p| value::path_from(&p)))
                 .collect::<Result<Vec<_>, _>>()?,
             None => ["known_hosts", "known_hosts2"]
                 .iter()
@@ -539,7 +540,7 @@ impl Eval<'_> {
         };
         let global_known_hosts_files = match &st.global_known_hosts {
             Some(files) if is_none(files) => Vec::new(),
-            Some(files) => files.iter().map(PathBuf::from).collect(),
+            Some(files) => files.iter().map(|f| value::path_from(f)).collect(),
             None => vec![
                 PathBuf::from("/etc/ssh/ssh_known_hosts"),
                 PathBuf::from("/etc/ssh/ssh_known_hosts2"),
@@ -549,7 +550,7 @@ impl Eval<'_> {
             Some(Sourced {
                 value: Some(file),
                 at,
-            }) => Some(path(file, *at, "RevokedHostKeys").map(PathBuf::from)?),
+            }) => Some(path(file, *at, "RevokedHostKeys").map(|p| value::path_from(&p))?),
             _ => None,
         };
         let identity_agent = match &st.identity_agent {
@@ -585,6 +586,7 @@ impl Eval<'_> {
             user,
             port,
             identity_files,
+            default_identities: st.identity_files.is_empty(),
             identities_only: st.identities_only.unwrap_or(false),
             identity_agent,
             certificate_files,

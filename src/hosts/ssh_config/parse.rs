@@ -23,6 +23,11 @@ use crate::location::Location;
 /// OpenSSH's `READCONF_MAX_DEPTH`: how deeply Includes may nest.
 const MAX_INCLUDE_DEPTH: u32 = 16;
 
+/// How many files an Include tree may stand for, each counted as often as
+/// it is included. Each file is parsed once, but resolving a host walks the
+/// tree as ssh reads it; this bounds the walk, where ssh has no bound.
+const MAX_INCLUDED_FILES: u64 = 1_000_000;
+
 /// One file as read; `Include`s refer to other entries by index.
 #[derive(Debug, Clone)]
 pub(super) struct ConfigFile {
@@ -38,6 +43,8 @@ pub(super) struct ConfigFile {
 #[derive(Debug, Clone)]
 pub(super) struct Section {
     pub header: Header,
+    /// The line of the `Host`/`Match` line; 0 for the top of a file.
+    pub line: usize,
     pub items: Vec<Item>,
     /// Whether an inactive section still has work: Includes to walk and
     /// unknown keywords to check. Lets resolving skip most of a big config.
@@ -149,6 +156,17 @@ pub(super) struct Origin {
 pub(super) struct Loader<'a> {
     env: &'a LocalEnv,
     pub files: Vec<ConfigFile>,
+    /// How deeply each file's own Includes nest below it.
+    heights: Vec<u32>,
+    /// How many files each file stands for, itself and its Includes.
+    sizes: Vec<u64>,
+    /// Files already parsed, read the same way (user config or not, checked
+    /// permissions or not): an Include tree names one file many times,
+    /// and ssh reads it again each time, but one parse serves them all.
+    parsed: HashMap<(PathBuf, bool, bool), usize>,
+    /// The files being parsed, outermost first: one Included again from
+    /// inside itself is a loop.
+    open: Vec<usize>,
     /// Whether some `Match` uses `final`, which makes ssh evaluate the
     /// config a second time.
     pub wants_final_pass: bool,
@@ -159,6 +177,10 @@ impl<'a> Loader<'a> {
         Loader {
             env,
             files: Vec::new(),
+            heights: Vec::new(),
+            sizes: Vec::new(),
+            parsed: HashMap::new(),
+            open: Vec::new(),
             wants_final_pass: false,
         }
     }
@@ -204,8 +226,15 @@ impl<'a> Loader<'a> {
             user_config: origin.user_config,
             sections: Vec::new(),
         });
+        self.heights.push(0);
+        self.sizes.push(1);
+        self.parsed.insert(
+            (path.to_path_buf(), origin.user_config, origin.check_perm),
+            index,
+        );
+        self.open.push(index);
         let mut sections = Vec::new();
-        let mut current = Section::new(Header::Start);
+        let mut current = Section::new(Header::Start, 0);
         for (n, line) in text.split('\n').enumerate() {
             let line_no = u32::try_from(n + 1).unwrap_or(u32::MAX);
             let at = |message: String| ConfigError::Invalid {
@@ -222,7 +251,7 @@ impl<'a> Loader<'a> {
                     let patterns = host_patterns(&raw).map_err(at)?;
                     sections.push(std::mem::replace(
                         &mut current,
-                        Section::new(Header::Host(patterns)),
+                        Section::new(Header::Host(patterns), line_no as usize),
                     ));
                     continue;
                 }
@@ -232,7 +261,8 @@ impl<'a> Loader<'a> {
                         line: line_no,
                         criteria,
                     };
-                    sections.push(std::mem::replace(&mut current, Section::new(header)));
+                    let section = Section::new(header, line_no as usize);
+                    sections.push(std::mem::replace(&mut current, section));
                     continue;
                 }
                 Some(Keyword::Include) => {
@@ -251,6 +281,7 @@ impl<'a> Loader<'a> {
         sections.push(current);
         mark_literal_runs(&mut sections);
         self.files[index].sections = sections;
+        self.open.pop();
         Ok(index)
     }
 
@@ -366,8 +397,9 @@ impl<'a> Loader<'a> {
                      give an absolute path"
                 )));
             }
+            let arg = self.expand_include(arg).map_err(at)?;
             let pattern = if arg.starts_with('/') || arg.starts_with('~') {
-                arg.clone()
+                arg
             } else {
                 format!("{}/{arg}", origin.include_dir)
             };
@@ -375,12 +407,28 @@ impl<'a> Loader<'a> {
                 continue;
             };
             for file in pattern::glob(&pattern) {
-                if depth >= MAX_INCLUDE_DEPTH {
-                    return Err(at(format!(
+                let too_deep = |file: &Path| {
+                    at(format!(
                         "Includes nest more than {MAX_INCLUDE_DEPTH} deep at '{}'; \
                          look for a file that includes itself",
                         file.display()
-                    )));
+                    ))
+                };
+                if depth >= MAX_INCLUDE_DEPTH {
+                    return Err(too_deep(&file));
+                }
+                let key = (file.clone(), included.user_config, included.check_perm);
+                if let Some(&shared) = self.parsed.get(&key) {
+                    // A file still open includes itself; a finished one
+                    // nests as deep below this line as it did before.
+                    if self.open.contains(&shared)
+                        || depth + 1 + self.heights[shared] > MAX_INCLUDE_DEPTH
+                    {
+                        return Err(too_deep(&file));
+                    }
+                    self.note_include(shared).map_err(at)?;
+                    files.push(shared);
+                    continue;
                 }
                 let text = match read(&file, included.check_perm) {
                     Ok(text) => text,
@@ -397,17 +445,69 @@ impl<'a> Loader<'a> {
                         return Err(ConfigError::Permissions { path: file })
                     }
                 };
-                files.push(self.parse_file(&file, &text, &included, depth + 1)?);
+                let parsed = self.parse_file(&file, &text, &included, depth + 1)?;
+                self.note_include(parsed).map_err(at)?;
+                files.push(parsed);
             }
         }
         Ok(files)
     }
+
+    /// An Include path with its `${VAR}`s and tokens expanded, as newer OpenSSH
+    /// releases do (9.2 took them literally, naming files no one has).
+    /// The tokens that stand for the host being reached are refused: the
+    /// files are read once for every host, and guessing could read the
+    /// wrong ones.
+    fn expand_include(&self, arg: &str) -> Result<String, String> {
+        const PER_HOST: &str = "ChknprjT";
+        let mut chars = arg.chars();
+        while let Some(c) = chars.next() {
+            let token = if c == '%' { chars.next() } else { None };
+            if let Some(token) = token.filter(|t| PER_HOST.contains(*t)) {
+                return Err(format!(
+                    "Include path '{arg}' uses %{token}, which stands for the host being \
+                     reached; fleet reads Includes once for all hosts, so put a plain Include \
+                     in a Host or Match block instead"
+                ));
+            }
+        }
+        let this_host = local::hostname().unwrap_or_default();
+        let short_host = this_host.split('.').next().unwrap_or_default().to_string();
+        let uid = local::uid().map(|u| u.to_string()).unwrap_or_default();
+        let home = self.env.home.to_string_lossy().into_owned();
+        let tokens: [(char, &str); 5] = [
+            ('d', &home),
+            ('i', &uid),
+            ('L', &short_host),
+            ('l', &this_host),
+            ('u', &self.env.user),
+        ];
+        expand::expand(arg, Some(&tokens), true).map_err(|e| format!("Include: {e}"))
+    }
+
+    /// The file being parsed includes `child`: it nests at least one
+    /// deeper than `child` does, and stands for its files too.
+    fn note_include(&mut self, child: usize) -> Result<(), String> {
+        let Some(&parent) = self.open.last() else {
+            return Ok(());
+        };
+        self.heights[parent] = self.heights[parent].max(self.heights[child] + 1);
+        self.sizes[parent] = self.sizes[parent].saturating_add(self.sizes[child]);
+        if self.sizes[parent] > MAX_INCLUDED_FILES {
+            return Err(format!(
+                "Includes read more than {MAX_INCLUDED_FILES} files in all, counting a file \
+                 as often as it is included; include each file fewer times"
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Section {
-    fn new(header: Header) -> Section {
+    fn new(header: Header, line: usize) -> Section {
         Section {
             header,
+            line,
             items: Vec::new(),
             visit_inactive: false,
             run: None,
@@ -468,7 +568,7 @@ fn read(path: &Path, check_perm: bool) -> Result<String, ReadError> {
         return Ok(String::new());
     }
     let bytes = fs::read(path).map_err(ReadError::Io)?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    Ok(value::decode_lossless(&bytes))
 }
 
 /// glob(3)'s GLOB_TILDE: `~` is $HOME, `~user` that user's home; an unknown

@@ -171,6 +171,42 @@ fn identity_file_none_is_dropped() {
     );
 }
 
+/// Issue 10: a non-UTF-8 IdentityFile path was changed (`k\xe9y` became
+/// `k\u{fffd}y`); paths are bytes, and ssh keeps them as they are.
+#[test]
+fn paths_that_are_not_utf8_are_kept_byte_for_byte() {
+    use std::os::unix::ffi::OsStrExt;
+    let home = Home::new();
+    let path = home.home(".ssh/config");
+    fs::write(
+        &path,
+        b"Host a\n  IdentityFile /keys/k\xe9y\n  UserKnownHostsFile /kh/\xff\xfe caf\xc3\xa9\n",
+    )
+    .unwrap();
+    let config = SshConfig::load(&path, &home.env()).unwrap();
+    let a = resolve(&config, "a");
+    assert_eq!(a.identity_files[0].as_os_str().as_bytes(), b"/keys/k\xe9y");
+    let known: Vec<&[u8]> = a
+        .user_known_hosts_files
+        .iter()
+        .map(|p| p.as_os_str().as_bytes())
+        .collect();
+    assert_eq!(known, [&b"/kh/\xff\xfe"[..], "café".as_bytes()]);
+}
+
+/// Issue 10: `IdentityFile none` could not be told from no IdentityFile,
+/// so fleet tried the default keys that ssh then leaves out.
+#[test]
+fn identity_file_none_alone_turns_the_default_keys_off() {
+    let home = Home::new();
+    let none = resolve(&home.config("Host a\n  IdentityFile none\n"), "a");
+    assert!(none.identity_files.is_empty());
+    assert!(!none.default_identities);
+    let unset = resolve(&home.config("Host a\n  User x\n"), "a");
+    assert!(unset.identity_files.is_empty());
+    assert!(unset.default_identities);
+}
+
 #[test]
 fn known_hosts_files_take_several_per_line_and_the_first_line_wins() {
     let home = Home::new();
@@ -534,6 +570,81 @@ fn includes_nest_and_a_loop_is_reported() {
     let e = home.load_error("Include loop.conf\n");
     assert!(
         e.starts_with("~/.ssh/loop.conf:1: Includes nest more than 16 deep"),
+        "{e}"
+    );
+}
+
+/// Issue 10: an Include tree of 4^9 parses took 441 MB, where ssh, which
+/// reads and forgets, took 8 MB. Each file is parsed once and shared.
+#[test]
+fn a_file_included_many_times_is_parsed_once() {
+    let home = Home::new();
+    for level in 0..9 {
+        let include = format!("Include level{}.conf\n", level + 1).repeat(4);
+        home.write(
+            &format!(".ssh/level{level}.conf"),
+            &format!("Host h{level}\n  User u{level}\nHost *\n{include}"),
+        );
+    }
+    home.write(".ssh/level9.conf", "Host leaf\n  Port 2200\n");
+    let config = home.config("Include level0.conf\n");
+    assert_eq!(
+        config.files.len(),
+        11,
+        "the config and ten levels, once each"
+    );
+    assert_eq!(resolve(&config, "leaf").port, 2200);
+    assert_eq!(resolve(&config, "h8").user, "u8");
+    assert_eq!(config.aliases().len(), 10);
+
+    // Shared or not, nesting is counted along every path.
+    home.write(".ssh/deep.conf", "Include level0.conf\n");
+    assert!(home
+        .load("Include level0.conf\nInclude deep.conf\n")
+        .is_ok());
+    for n in 1..7 {
+        home.write(
+            &format!(".ssh/deep{n}.conf"),
+            &format!("Include deep{}.conf\n", n + 1),
+        );
+    }
+    home.write(".ssh/deep7.conf", "Include level0.conf\n");
+    let e = home.load_error("Include level0.conf\nInclude deep1.conf\n");
+    assert!(e.contains("Includes nest more than 16 deep"), "{e}");
+
+    // Walking the tree stays bounded: four times as many is refused.
+    let e = home.load_error(&"Include level0.conf\n".repeat(4));
+    assert!(
+        e.starts_with("~/.ssh/config:3: Includes read more than 1000000 files"),
+        "{e}"
+    );
+}
+
+/// Issue 10: `Include` took `${VAR}` and `%d`-style tokens literally;
+/// newer OpenSSH releases expand them (their regress/cfginclude.sh tests both).
+#[test]
+fn include_paths_expand_environment_variables_and_local_tokens() {
+    let home = Home::new();
+    // cargo sets CARGO_PKG_NAME for the tests it runs.
+    home.write(".ssh/fleet.conf", "Host a\n  Port 2201\n");
+    home.write("alice.conf", "Host b\n  Port 2202\n");
+    home.write(".ssh/100%.conf", "Host c\n  Port 2203\n");
+    let config =
+        home.config("Include ${CARGO_PKG_NAME}.conf\nInclude %d/%u.conf\nInclude 100%%.conf\n");
+    assert_eq!(resolve(&config, "a").port, 2201);
+    assert_eq!(resolve(&config, "b").port, 2202);
+    assert_eq!(resolve(&config, "c").port, 2203);
+
+    let e = home.load_error("Include ${FLEET_TEST_NOT_SET_ANYWHERE}.conf\n");
+    assert!(
+        e.starts_with("~/.ssh/config:1: Include: environment variable"),
+        "{e}"
+    );
+    let e = home.load_error("Host x\n  Include conf.d/%h.conf\n");
+    assert!(
+        e.starts_with(
+            "~/.ssh/config:2: Include path 'conf.d/%h.conf' uses %h, which stands for the host"
+        ),
         "{e}"
     );
 }

@@ -1,6 +1,8 @@
 //! Parsers for option values (ports, times, numbers, jump hosts) that accept
 //! exactly what OpenSSH's misc.c accepts, C library quirks included.
 
+use std::path::PathBuf;
+
 use super::local;
 
 /// `strtol()`: optional leading whitespace and sign, then digits. Returns
@@ -188,10 +190,25 @@ pub(super) fn jump(s: &str, command_line: bool) -> Option<Jump> {
 /// `ssh_valid_hostname()`: what ssh accepts as a host name on its command
 /// line, keeping shell metacharacters out of `%h`.
 pub(super) fn valid_hostname(s: &str) -> bool {
-    !s.starts_with('-')
-        && !s
-            .bytes()
-            .any(|b| b"'`\"$\\;&<>|(){},".contains(&b) || b == b' ' || b.is_ascii_control())
+    host_name_problem(s).is_none()
+}
+
+/// Why `ssh_valid_hostname()` refuses `s`, if it does, as a clause for a
+/// message. fleet also refuses the C1 controls, which ssh lets through but
+/// a terminal obeys.
+pub(crate) fn host_name_problem(s: &str) -> Option<String> {
+    if s.starts_with('-') {
+        return Some("it starts with '-', which ssh would read as an option".to_string());
+    }
+    if let Some(c) = s.chars().find(|c| c.is_control()) {
+        return Some(format!("it holds the control character {c:?}"));
+    }
+    if s.contains(' ') {
+        return Some("it holds a space".to_string());
+    }
+    s.chars()
+        .find(|c| "'`\"$\\;&<>|(){},".contains(*c))
+        .map(|c| format!("ssh refuses {c:?} in one, which could smuggle shell syntax into %h"))
 }
 
 /// `ssh_valid_ruser()`: the same for a user name given on the command line.
@@ -342,4 +359,38 @@ fn url_decode(s: &str) -> Option<String> {
         i += 1;
     }
     Some(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// Where [`decode_lossless`] puts a byte that is not UTF-8: the last 256
+/// code points of the last private use plane, which no config needs (one
+/// that spells such a character itself would have it read as the byte).
+const RAW_BYTES: u32 = 0x10_ff00;
+
+/// A config file's text, each byte that is not part of valid UTF-8 kept as
+/// a private-use character, so a path such as `k\xe9y` survives parsing and
+/// [`path_from`] gives back exactly its bytes. ssh reads bytes; paths are
+/// bytes on Linux.
+pub(super) fn decode_lossless(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        text.push_str(chunk.valid());
+        for &byte in chunk.invalid() {
+            text.extend(char::from_u32(RAW_BYTES + u32::from(byte)));
+        }
+    }
+    text
+}
+
+/// A path value as the file spelled it, bytes [`decode_lossless`] kept
+/// included.
+pub(super) fn path_from(value: &str) -> PathBuf {
+    use std::os::unix::ffi::OsStringExt;
+    let mut bytes = Vec::with_capacity(value.len());
+    for c in value.chars() {
+        match u32::from(c).checked_sub(RAW_BYTES).map(u8::try_from) {
+            Some(Ok(byte)) => bytes.push(byte),
+            _ => bytes.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+        }
+    }
+    PathBuf::from(std::ffi::OsString::from_vec(bytes))
 }

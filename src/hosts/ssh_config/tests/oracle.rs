@@ -151,10 +151,13 @@ impl Oracle {
                 })
                 .collect()
         };
-        let identity_files = if dump.get("identityfile") == Some(&self.default_identity_files) {
+        let default_identities = dump.get("identityfile") == Some(&self.default_identity_files);
+        let identity_files = if default_identities {
             Vec::new()
         } else {
-            raw_paths("identityfile")?
+            let mut paths = raw_paths("identityfile")?;
+            paths.retain(|p| !p.as_os_str().eq_ignore_ascii_case("none"));
+            paths
         };
         // ssh expands the ProxyCommand it builds from ProxyJump.
         let proxy_jump = match opt("proxyjump") {
@@ -189,6 +192,7 @@ impl Oracle {
             user: user.clone(),
             port: port.parse().expect("port"),
             identity_files,
+            default_identities,
             identities_only: one("identitiesonly") == "yes",
             identity_agent: opt("identityagent"),
             certificate_files: raw_paths("certificatefile")?,
