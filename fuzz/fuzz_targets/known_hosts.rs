@@ -19,5 +19,8 @@ fuzz_target!(|data: &[u8]| {
             let _ = known.known_algorithms(&host);
         }
     }
-    let _ = forget(&path, &["web-01".to_string(), "[10.0.0.1]:2222".to_string()]);
+    let _ = forget(
+        &path,
+        &["web-01".to_string(), "[10.0.0.1]:2222".to_string()],
+    );
 });

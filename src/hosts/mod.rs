@@ -16,6 +16,7 @@ pub mod ssh_config;
 pub use catalog::Catalog;
 pub use error::TargetError;
 pub use inventory::{Inventory, InventoryDefaults, InventoryFile};
+pub use selector::split_items;
 
 use std::path::PathBuf;
 

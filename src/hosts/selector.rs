@@ -214,7 +214,7 @@ fn glob_problem(text: &str, err: &globset::Error) -> String {
 
 /// Splits a comma list into trimmed, non-empty items, leaving commas inside
 /// `[...]` (ranges) and `{...}` (glob alternatives) alone.
-pub(crate) fn split_items(list: &str) -> Vec<&str> {
+pub fn split_items(list: &str) -> Vec<&str> {
     let mut items = Vec::new();
     let mut depth = 0usize;
     let mut start = 0;
