@@ -984,6 +984,19 @@ pub fn is_root() -> bool {
     id(&["-u"]) == "0"
 }
 
+/// Says that a test is skipped, and why, on the process's own stderr:
+/// the test harness captures `eprintln!` of passing tests, and a skip must
+/// show in the output of `cargo test`.
+pub fn say_skipped(why: &str) {
+    use std::io::Write;
+    // The harness names each test's thread after the test.
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test")
+        .to_string();
+    let _ = writeln!(std::io::stderr(), "skipped: {test}: {why}");
+}
+
 /// A path as an ssh_config or sshd_config argument, quoted if it holds
 /// whitespace.
 pub fn config_path(path: &Path) -> String {

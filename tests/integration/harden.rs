@@ -14,13 +14,13 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use super::fixture::{find_sshd, is_root, Lab, Layout};
+use super::fixture::{find_sshd, is_root, say_skipped, Lab, Layout};
 use super::invocation::{expected_statuses, invoke};
 
 /// Whether the test can run; says why not when it can't.
 fn runs_as_root(what: &str) -> bool {
     if !is_root() {
-        eprintln!("skipped: {what} needs root (the suite runs as root in CI)");
+        say_skipped(&format!("{what} needs root (the suite runs as root in CI)"));
     }
     is_root()
 }
@@ -440,7 +440,7 @@ fn keys_install_binds_a_key_through_the_password_and_proves_it() {
 #[test]
 fn without_root_nothing_is_changed_and_the_reason_is_given() {
     if is_root() {
-        eprintln!("skipped: the login user is root here, so there is no missing root to refuse");
+        say_skipped("the login user is root here, so there is no missing root to refuse");
         return;
     }
     let lab = Lab::builder().laid_out("h1", Layout::Explicit).build();

@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::Duration;
 
-use super::fixture::{config_path, is_root, Lab};
+use super::fixture::{config_path, is_root, say_skipped, Lab};
 use super::invocation::invoke;
 
 /// An ssh_config for `lab` that learns unknown keys into `file`.
@@ -53,7 +53,7 @@ fn files_starting_with(dir: &Path, prefix: &str) -> Vec<String> {
 #[test]
 fn accept_new_writes_into_a_character_device_instead_of_replacing_it() {
     if !is_root() {
-        eprintln!("skipped: making a character device (mknod) needs root");
+        say_skipped("making a character device (mknod) needs root");
         return;
     }
     let lab = Lab::builder().unknown_key("stranger").build();
@@ -264,7 +264,7 @@ fn learning_keeps_hard_links() {
 #[test]
 fn learning_keeps_the_owner_of_another_users_file() {
     if !is_root() {
-        eprintln!("skipped: giving the file to another user (chown) needs root");
+        say_skipped("giving the file to another user (chown) needs root");
         return;
     }
     let lab = Lab::builder().unknown_key("stranger").build();

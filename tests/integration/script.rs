@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::fixture::Lab;
+use super::fixture::{say_skipped, Lab};
 use super::invocation::{expected_statuses, invoke};
 
 /// Prints each argument in brackets on a line of its own, under the host's
@@ -75,7 +75,9 @@ fn a_python_script_runs_under_python3() {
     // gives a session, which may lack a python3 that a shell here finds.
     let probe = invoke(lab.fleet().args(["run", "-N", "h01", "command -v python3"]));
     if probe.code != Some(0) {
-        eprintln!("skipped: the lab host finds no python3 in its PATH\n{probe}");
+        say_skipped(&format!(
+            "the lab host finds no python3 in its PATH\n{probe}"
+        ));
         return;
     }
     let script = write_script(
