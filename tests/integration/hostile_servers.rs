@@ -333,4 +333,11 @@ fn hostile_servers_get_a_clear_status_and_leave_the_other_hosts_alone() {
             "{behaviour:?} ended {status}, not one of {allowed:?}: {result}\n{run}"
         );
     }
+    // The stderr flood and the endless output are streamed, never held:
+    // memory stays bounded whatever the hostile hosts send.
+    assert!(
+        run.peak_rss_kb < 100_000,
+        "peak RSS {} kB\n{run}",
+        run.peak_rss_kb
+    );
 }

@@ -1,5 +1,6 @@
 //! Runs the `fleet` binary once and keeps what it did: its exit code, both
-//! output streams, and, for `--json` runs, the parsed JSON Lines.
+//! output streams, its peak memory, and, for `--json` runs, the parsed JSON
+//! Lines.
 //!
 //! Every assertion message prints the whole invocation, so a failing test
 //! shows what fleet said without a rerun.
@@ -26,6 +27,8 @@ pub struct Invocation {
     pub code: Option<i32>,
     pub stdout: String,
     pub stderr: String,
+    /// The highest peak RSS (VmHWM) seen while polling it, in kB.
+    pub peak_rss_kb: u64,
 }
 
 /// Runs `command` with stdin from `/dev/null`, so that nothing can ever wait
@@ -54,11 +57,12 @@ fn run(command: &mut Command, input: Option<&[u8]>) -> Invocation {
     }
     let stdout = drain(child.stdout.take().expect("stdout is piped"));
     let stderr = drain(child.stderr.take().expect("stderr is piped"));
-    let status = wait_or_kill(&mut child, &format!("{command:?}"));
+    let (code, peak_rss_kb) = wait_or_kill(&mut child, &format!("{command:?}"));
     Invocation {
-        code: status,
+        code,
         stdout: collect(stdout),
         stderr: collect(stderr),
+        peak_rss_kb,
     }
 }
 
@@ -77,11 +81,13 @@ fn collect(reader: JoinHandle<Vec<u8>>) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
-fn wait_or_kill(child: &mut Child, command: &str) -> Option<i32> {
+fn wait_or_kill(child: &mut Child, command: &str) -> (Option<i32>, u64) {
     let deadline = Instant::now() + HANG_GUARD;
+    let mut peak = 0;
     loop {
+        peak = peak.max(peak_rss_kb(child.id()).unwrap_or(peak));
         if let Some(status) = child.try_wait().expect("polling fleet") {
-            return status.code();
+            return (status.code(), peak);
         }
         if Instant::now() > deadline {
             let _ = child.kill();
@@ -90,6 +96,18 @@ fn wait_or_kill(child: &mut Child, command: &str) -> Option<i32> {
         }
         thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// The peak RSS of a running process, in kB, as far as it got.
+pub fn peak_rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// A `fleet` still running, whose output a test can wait for line by line
@@ -194,11 +212,12 @@ impl Running {
 
     /// Waits for fleet to exit and returns what it did.
     pub fn finish(mut self) -> Invocation {
-        let code = wait_or_kill(&mut self.child, &self.command);
+        let (code, peak_rss_kb) = wait_or_kill(&mut self.child, &self.command);
         Invocation {
             code,
             stdout: self.stdout.into_text(),
             stderr: self.stderr.into_text(),
+            peak_rss_kb,
         }
     }
 }

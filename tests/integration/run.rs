@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 
 use super::fixture::Lab;
-use super::invocation::{expected_statuses, invoke, invoke_with_stdin};
+use super::invocation::{expected_statuses, invoke, invoke_with_stdin, peak_rss_kb};
 
 /// The remote command that tells hosts apart: every lab host sets this
 /// variable to its own name.
@@ -237,18 +237,6 @@ fn a_timed_out_command_leaves_no_process_behind() {
         left.is_empty(),
         "still running after the timeout: {left:?}\n{run}"
     );
-}
-
-/// The peak RSS of a running process, in kB, as far as it got.
-fn peak_rss_kb(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
 }
 
 /// Named after the defect: `--stdin` read all of stdin into memory, so
