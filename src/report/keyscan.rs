@@ -11,6 +11,10 @@
 //!   which the JSON output writes), with its known_hosts verdict and
 //!   verification.
 //!
+//! With `--verify`, the human formats end with each verification's hosts
+//! folded on stderr (`verified: web-[001-049] (49)`), since their stdout
+//! carries only keys.
+//!
 //! Whatever the format, a key seen on more than one host is reported at
 //! the end (`shared_key` objects, or a warning on stderr): hosts cloned
 //! from one image share keys, and then a key proves nothing about which
@@ -45,6 +49,8 @@ pub(crate) struct KeyscanPrinter {
     format: KeyFormat,
     /// Fingerprint → (key type, hosts that presented it).
     seen: BTreeMap<String, (String, Vec<Arc<str>>)>,
+    /// `verified`, `unverified` or `mismatch` → the hosts that came out so.
+    verifications: BTreeMap<&'static str, Vec<Arc<str>>>,
 }
 
 impl KeyscanPrinter {
@@ -52,6 +58,7 @@ impl KeyscanPrinter {
         KeyscanPrinter {
             format,
             seen: BTreeMap::new(),
+            verifications: BTreeMap::new(),
         }
     }
 
@@ -117,10 +124,27 @@ impl Output for KeyscanPrinter {
                 .or_insert_with(|| (key.key.algorithm().to_string(), Vec::new()));
             entry.1.push(host.clone());
         }
+        if let Some(label) = scanned.verification.as_str() {
+            self.verifications
+                .entry(label)
+                .or_default()
+                .push(host.clone());
+        }
         self.print(host, outcome.cause().is_none(), scanned, term.stdout())
     }
 
     fn finish(&mut self, _end: &RunEnd, term: &mut Terminal) -> io::Result<()> {
+        if self.format != KeyFormat::Json {
+            for (label, hosts) in &self.verifications {
+                let folded = nodeset::fold(hosts.iter().map(|h| &**h));
+                writeln!(
+                    term.stderr(),
+                    "{label}: {} ({})",
+                    sanitize(&folded),
+                    hosts.len()
+                )?;
+            }
+        }
         for (fingerprint, (key_type, hosts)) in &self.seen {
             if hosts.len() < 2 {
                 continue;

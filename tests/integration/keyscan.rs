@@ -192,6 +192,12 @@ fn verify_against_a_console_log_names_a_mismatch() {
     );
     assert_ne!(mismatch.code, Some(0), "{mismatch}");
     mismatch.assert_stderr_mentions(&["mismatch", "h02"]);
+    // Each host's verification, folded, for the human formats too.
+    assert!(
+        mismatch.stderr.contains("mismatch: h02 (1)\n")
+            && mismatch.stderr.contains("verified: h01 (1)\n"),
+        "{mismatch}"
+    );
     assert!(
         !mismatch
             .stdout
