@@ -266,16 +266,7 @@ pub fn parse_discovered(output: &[u8]) -> Result<Discovered, String> {
     for (kind, name, body) in &answers.blocks {
         match kind.as_str() {
             "file" if name == path => text = Some(decode(body)?),
-            "effective" => {
-                for line in body {
-                    if let Some((key, value)) = line.split_once(' ') {
-                        effective
-                            .entry(key.to_ascii_lowercase())
-                            .or_default()
-                            .push(value.to_string());
-                    }
-                }
-            }
+            "effective" => add_effective(&mut effective, body),
             _ => {}
         }
     }
@@ -444,17 +435,23 @@ pub fn parse_effective(output: &[u8]) -> BTreeMap<String, Vec<String>> {
     let mut effective = BTreeMap::<String, Vec<String>>::new();
     for (kind, _, body) in answers(output).blocks {
         if kind == "effective" {
-            for line in body {
-                if let Some((key, value)) = line.split_once(' ') {
-                    effective
-                        .entry(key.to_ascii_lowercase())
-                        .or_default()
-                        .push(value.to_string());
-                }
-            }
+            add_effective(&mut effective, &body);
         }
     }
     effective
+}
+
+/// Adds the `keyword value` lines of an `sshd -T` block to `effective`,
+/// keyed by the lowercase keyword; repeated keywords keep every value.
+fn add_effective(effective: &mut BTreeMap<String, Vec<String>>, body: &[String]) {
+    for line in body {
+        if let Some((key, value)) = line.split_once(' ') {
+            effective
+                .entry(key.to_ascii_lowercase())
+                .or_default()
+                .push(value.to_string());
+        }
+    }
 }
 
 /// Appends the key `kind blob comment` to the login user's
