@@ -19,7 +19,6 @@ use serde_json::json;
 
 use crate::event::{Event, RunEnd};
 use crate::finding::Finding;
-use crate::hosts::nodeset;
 use crate::plan::audit::AuditReport;
 use crate::report::sanitize::sanitize;
 use crate::report::{Output, Terminal};
@@ -101,9 +100,8 @@ impl Output for AuditPrinter {
             // The most common answer first.
             rows.sort_by_key(|(value, hosts)| (std::cmp::Reverse(hosts.len()), *value));
             for (value, hosts) in rows {
-                let folded = nodeset::fold(hosts.iter().map(|h| &**h));
                 let value = if value.is_empty() { "(none)" } else { value };
-                writeln!(out, "  {}: {}", sanitize(&folded), sanitize(value))?;
+                writeln!(out, "  {}: {}", super::folded_hosts(hosts), sanitize(value))?;
             }
         }
         Ok(())

@@ -13,9 +13,7 @@ use std::sync::Arc;
 use anstyle::{AnsiColor, Style};
 
 use crate::event::{Event, RunEnd};
-use crate::hosts::nodeset;
 use crate::outcome::Status;
-use crate::report::sanitize::sanitize;
 use crate::report::{Output, Terminal};
 
 /// Sorts hosts by whether they passed the checks.
@@ -67,7 +65,7 @@ impl Output for Compliance {
             if hosts.is_empty() && label == "not checked" {
                 continue;
             }
-            let folded = sanitize(&nodeset::fold(hosts.iter().map(|h| &**h))).into_owned();
+            let folded = super::folded_hosts(hosts);
             let folded = if folded.is_empty() { "none" } else { &folded };
             writeln!(out, "{style}{label}{style:#} ({}): {folded}", hosts.len())?;
         }

@@ -26,7 +26,6 @@ use anstyle::{AnsiColor, Style};
 use sha2::{Digest, Sha256};
 
 use crate::event::{Event, RunEnd, Stream};
-use crate::hosts::nodeset;
 use crate::outcome::{Outcome, Status};
 use crate::report::diff::unified_diff;
 use crate::report::own_names::OwnNames;
@@ -211,7 +210,7 @@ impl Group {
     /// `web-[001-037,039-050]`, escaped for display: aliases come from
     /// local files, which are escaped like remote text.
     pub(crate) fn folded(&self) -> String {
-        sanitize(&nodeset::fold(self.hosts.iter().map(|h| &**h))).into_owned()
+        super::folded_hosts(&self.hosts)
     }
 }
 

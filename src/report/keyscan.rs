@@ -28,7 +28,6 @@ use serde_json::json;
 
 use crate::event::{Event, RunEnd};
 use crate::finding::{self, Finding, ScannedHost};
-use crate::hosts::nodeset;
 use crate::known_hosts;
 use crate::report::sanitize::sanitize;
 use crate::report::{Output, Terminal};
@@ -136,11 +135,10 @@ impl Output for KeyscanPrinter {
     fn finish(&mut self, _end: &RunEnd, term: &mut Terminal) -> io::Result<()> {
         if self.format != KeyFormat::Json {
             for (label, hosts) in &self.verifications {
-                let folded = nodeset::fold(hosts.iter().map(|h| &**h));
                 writeln!(
                     term.stderr(),
                     "{label}: {} ({})",
-                    sanitize(&folded),
+                    super::folded_hosts(hosts),
                     hosts.len()
                 )?;
             }
@@ -149,7 +147,6 @@ impl Output for KeyscanPrinter {
             if hosts.len() < 2 {
                 continue;
             }
-            let folded = nodeset::fold(hosts.iter().map(|h| &**h));
             if self.format == KeyFormat::Json {
                 let record = json!({
                     "type": "shared_key",
@@ -167,7 +164,7 @@ impl Output for KeyscanPrinter {
                      hosts cloned from one image should get new host keys, or their keys prove \
                      nothing about which host answers",
                     hosts.len(),
-                    sanitize(&folded)
+                    super::folded_hosts(hosts)
                 )?;
             }
         }

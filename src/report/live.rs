@@ -23,10 +23,9 @@ use std::sync::Arc;
 use anstyle::{AnsiColor, Style};
 
 use crate::event::{Event, RunEnd, Stream};
-use crate::hosts::nodeset;
 use crate::report::lines::lines;
 use crate::report::own_names::OwnNames;
-use crate::report::sanitize::{push_sanitized, sanitize};
+use crate::report::sanitize::push_sanitized;
 use crate::report::{Addresses, Output, Terminal};
 
 /// Bytes of rows held back for slow hosts.
@@ -130,10 +129,7 @@ impl LiveGroups {
         let folded: Vec<String> = row
             .texts
             .iter()
-            .map(|text| {
-                let folded = nodeset::fold(text.hosts.iter().map(|h| &**h));
-                sanitize(&folded).into_owned()
-            })
+            .map(|text| super::folded_hosts(&text.hosts))
             .collect();
         let width = folded.iter().map(|f| f.chars().count()).max().unwrap_or(0);
         let (out, sign, marker) = if stream == 0 {

@@ -188,6 +188,16 @@ impl Files {
     };
 }
 
+/// Host names folded into ranges (`web-[001-040]`) and escaped for the
+/// terminal: aliases come from local files, which are escaped like remote
+/// text.
+pub(crate) fn folded_hosts<'a>(hosts: impl IntoIterator<Item = &'a Arc<str>>) -> String {
+    sanitize::sanitize(&crate::hosts::nodeset::fold(
+        hosts.into_iter().map(|h| &**h),
+    ))
+    .into_owned()
+}
+
 /// Builds the outputs for `opts`, writing to `stdout` and `stderr`. Output
 /// is buffered until [`Reporters::flush`], so the writers need no buffering
 /// of their own.

@@ -19,9 +19,8 @@ use serde_json::json;
 
 use crate::event::{Event, RunEnd};
 use crate::finding::{Finding, SshdFinding};
-use crate::hosts::nodeset;
 use crate::report::sanitize::sanitize;
-use crate::report::{Output, Terminal};
+use crate::report::{folded_hosts, Output, Terminal};
 
 /// A value → the hosts that have it.
 type Hosts<K> = BTreeMap<K, Vec<Arc<str>>>;
@@ -82,11 +81,6 @@ impl SshdPrinter {
     }
 }
 
-/// The hosts' names folded, and escaped.
-fn folded(hosts: &[Arc<str>]) -> String {
-    sanitize(&nodeset::fold(hosts.iter().map(|h| &**h))).into_owned()
-}
-
 /// Rows with the most hosts first.
 fn commonest_first<K: Ord>(rows: &Hosts<K>) -> Vec<(&K, &Vec<Arc<str>>)> {
     let mut rows: Vec<_> = rows.iter().collect();
@@ -130,14 +124,14 @@ impl Output for SshdPrinter {
         let out = term.stdout();
         for (_, lines) in &self.effective {
             for (line, hosts) in commonest_first(lines) {
-                writeln!(out, "{}: {}", folded(hosts), sanitize(line))?;
+                writeln!(out, "{}: {}", folded_hosts(hosts), sanitize(line))?;
             }
         }
         for ((reload, diff), hosts) in commonest_first(&self.planned) {
             writeln!(
                 out,
                 "{}: would reload with {}",
-                folded(hosts),
+                folded_hosts(hosts),
                 sanitize(reload)
             )?;
             for line in diff.lines() {
@@ -145,7 +139,7 @@ impl Output for SshdPrinter {
             }
         }
         for (what, hosts) in commonest_first(&self.changed) {
-            writeln!(out, "{}: changed {}", folded(hosts), sanitize(what))?;
+            writeln!(out, "{}: changed {}", folded_hosts(hosts), sanitize(what))?;
         }
         Ok(())
     }

@@ -23,7 +23,6 @@ use std::time::Duration;
 use anstyle::{AnsiColor, Style};
 
 use crate::event::{Event, RunEnd};
-use crate::hosts::nodeset;
 use crate::outcome::Status;
 use crate::report::hint::{hint, HOSTS};
 use crate::report::sanitize::sanitize;
@@ -101,7 +100,7 @@ impl Summary {
         for text in hints {
             let text = if text.contains(HOSTS) {
                 let all = block.iter().flat_map(|(_, group)| group.hosts.iter());
-                text.replace(HOSTS, &sanitize(&nodeset::fold(all.map(|h| &**h))))
+                text.replace(HOSTS, &super::folded_hosts(all))
             } else {
                 text.to_string()
             };
@@ -171,11 +170,10 @@ fn severity(status: Status) -> u8 {
 /// `web-[03,07-09]`, or `web-[01-99],… and 12 more` past [`MAX_LISTED`],
 /// escaped: names come from local files.
 fn fold_listed(hosts: &[Arc<str>]) -> String {
-    let folded = nodeset::fold(hosts.iter().take(MAX_LISTED).map(|h| &**h));
-    let folded = sanitize(&folded);
+    let folded = super::folded_hosts(hosts.iter().take(MAX_LISTED));
     match hosts.len().checked_sub(MAX_LISTED) {
         Some(more) if more > 0 => format!("{folded} and {more} more"),
-        _ => folded.into_owned(),
+        _ => folded,
     }
 }
 
